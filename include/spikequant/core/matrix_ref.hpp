@@ -1,0 +1,114 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file MatrixRef: a non-owning row-major (rows, cols) view with a leading dimension.
+//! Both backends take caller buffers through it; nothing is copied.
+#pragma once
+
+#include "spikequant/core/config.hpp"
+#include "spikequant/core/error.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+namespace spikequant::inline v0 {
+
+//! Row-major view: element (r, c) is data[r * ld + c]. Usable in host and device code.
+template <class T>
+struct MatrixRef {
+  T* data = nullptr;
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::int64_t ld = 0;  //!< elements between the starts of consecutive rows, >= cols
+
+  SPIKEQUANT_HOST_DEVICE T& operator()(std::int64_t r, std::int64_t c) const {
+    return data[r * ld + c];
+  }
+  SPIKEQUANT_HOST_DEVICE T* row(std::int64_t r) const { return data + r * ld; }
+  SPIKEQUANT_HOST_DEVICE std::int64_t size() const { return rows * cols; }
+  //! Read-only view of the same memory.
+  SPIKEQUANT_HOST_DEVICE operator MatrixRef<T const>() const requires(!std::is_const_v<T>) {
+    return {data, rows, cols, ld};
+  }
+};
+
+//! Validated view over `data` with `rows` x `cols` elements, row stride `ld` (default cols).
+//! Throws Error naming `what` when a size is not positive, ld < cols, or data is null.
+template <class T>
+MatrixRef<T> make_matrix_ref(
+    T* data,
+    std::int64_t rows,
+    std::int64_t cols,
+    std::int64_t ld = -1,
+    std::string_view what = "matrix") {
+  if (ld < 0) {
+    ld = cols;
+  }
+  require(
+      rows > 0 && cols > 0,
+      ErrorKind::kShape,
+      what,
+      ": sizes must be positive, got (",
+      rows,
+      ", ",
+      cols,
+      ")");
+  require(ld >= cols, ErrorKind::kShape, what, ": leading dimension ", ld, " < cols ", cols);
+  require(data != nullptr, ErrorKind::kInvalidArgument, what, ": null data pointer");
+  return {data, rows, cols, ld};
+}
+
+//! View over a contiguous span holding exactly rows * cols elements.
+template <class T>
+MatrixRef<T> make_matrix_ref(
+    std::span<T> data, std::int64_t rows, std::int64_t cols, std::string_view what = "matrix") {
+  require(
+      rows > 0 && cols > 0,
+      ErrorKind::kShape,
+      what,
+      ": sizes must be positive, got (",
+      rows,
+      ", ",
+      cols,
+      ")");
+  require(
+      static_cast<std::int64_t>(data.size()) == rows * cols,
+      ErrorKind::kShape,
+      what,
+      ": buffer holds ",
+      data.size(),
+      " elements, (",
+      rows,
+      ", ",
+      cols,
+      ") needs ",
+      rows * cols);
+  return {data.data(), rows, cols, cols};
+}
+
+//! Throws Error(kShape) naming both operands unless a and b have the same (rows, cols).
+template <class A, class B>
+void require_same_shape(
+    MatrixRef<A> const& a,
+    MatrixRef<B> const& b,
+    std::string_view what_a,
+    std::string_view what_b) {
+  require(
+      a.rows == b.rows && a.cols == b.cols,
+      ErrorKind::kShape,
+      what_a,
+      " is (",
+      a.rows,
+      ", ",
+      a.cols,
+      ") but ",
+      what_b,
+      " is (",
+      b.rows,
+      ", ",
+      b.cols,
+      ")");
+}
+
+}  // namespace spikequant::inline v0

@@ -1,0 +1,72 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file INT8 rounding, saturation and scale arithmetic, written once for host and device.
+#pragma once
+
+#include "spikequant/core/config.hpp"
+
+#include <cmath>
+#include <cstdint>
+
+namespace spikequant::inline v0 {
+
+//! Largest magnitude of a symmetric INT8 code. -128 is never produced, so negation is exact.
+inline constexpr int kInt8Max = 127;
+
+//! Rounds to the nearest integer, ties to even (PyTorch's torch.round, PTX cvt.rni).
+//! - Host: std::rint under the default rounding mode (FE_TONEAREST); the library never changes it.
+SPIKEQUANT_HOST_DEVICE float round_half_even(float v) {
+#if defined(__CUDA_ARCH__)
+  return rintf(v);
+#else
+  return std::rint(v);
+#endif
+}
+
+//! Scale -> the factor a value is multiplied by before rounding.
+//! Both backends multiply by this same reciprocal (never divide), so codes match bit for bit.
+SPIKEQUANT_HOST_DEVICE float inverse_scale(float scale) {
+  return 1.0f / scale;
+}
+
+//! Quantizes one value: round_half_even(x * inv_scale), saturated to [-127, 127].
+//! - NaN maps to code 0; +-Inf saturate to +-127 (same as PTX cvt.rni.sat after the clamp).
+//! - Saturation matters for static scales, where a value may exceed the calibrated range.
+SPIKEQUANT_HOST_DEVICE std::int8_t quantize_value(float x, float inv_scale) {
+  float v = x * inv_scale;
+  if (!(v == v)) {
+    return 0;
+  }
+  v = v < -127.0f ? -127.0f : (v > 127.0f ? 127.0f : v);
+  return static_cast<std::int8_t>(round_half_even(v));
+}
+
+//! Dequantizes one code: code * scale.
+SPIKEQUANT_HOST_DEVICE float dequantize_value(std::int8_t code, float scale) {
+  return static_cast<float>(code) * scale;
+}
+
+//! Symmetric scale from an absolute maximum: absmax / 127.
+//! - absmax == 0 (an all-zero group) gives scale 1, so codes are 0 and 0/0 never happens.
+//! - A NaN or Inf absmax gives a non-finite scale; host entry points report it as an Error.
+SPIKEQUANT_HOST_DEVICE float scale_from_absmax(float absmax) {
+  return absmax == 0.0f ? 1.0f : absmax / static_cast<float>(kInt8Max);
+}
+
+//! |x| folded into a running maximum; NaN propagates so a poisoned input is never hidden.
+SPIKEQUANT_HOST_DEVICE float absmax_update(float acc, float x) {
+  float const ax = x < 0.0f ? -x : x;
+  return (ax > acc || !(ax == ax)) ? ax : acc;
+}
+
+//! Combines two partial maxima with the same NaN rule as absmax_update.
+SPIKEQUANT_HOST_DEVICE float absmax_combine(float a, float b) {
+  return (b > a || !(b == b)) ? b : a;
+}
+
+//! True when x is neither NaN nor +-Inf (host and device; no <cmath> dependence on device).
+SPIKEQUANT_HOST_DEVICE bool is_finite(float x) {
+  return (x == x) && (x - x == 0.0f);
+}
+
+}  // namespace spikequant::inline v0

@@ -1,0 +1,28 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file Zero-copy Eigen views of MatrixRef (row-major, outer stride = ld).
+#pragma once
+
+#include "spikequant/core/matrix_ref.hpp"
+
+#include <Eigen/Core>
+
+namespace spikequant::inline v0::cpu {
+
+template <class T>
+using RowMajorMatrix =
+    Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+//! Eigen::Map over a MatrixRef's memory; const-ness follows T.
+template <class T>
+using EigenMap = Eigen::Map<
+    std::conditional_t<std::is_const_v<T>, RowMajorMatrix<T> const, RowMajorMatrix<T>>,
+    Eigen::Unaligned,
+    Eigen::OuterStride<>>;
+
+template <class T>
+EigenMap<T> as_eigen(MatrixRef<T> const& m) {
+  return EigenMap<T>(m.data, m.rows, m.cols, Eigen::OuterStride<>(m.ld));
+}
+
+}  // namespace spikequant::inline v0::cpu

@@ -1,0 +1,46 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file llama::Config: the shape and conventions of a LLaMA-family model (LLaMA, Mistral,
+//! Gemma, llama2.c checkpoints). Readers fill it; the forward reads it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace spikequant::inline v0::llama {
+
+//! How rotary embeddings pair the dimensions of a head.
+enum class RopeStyle {
+  kInterleaved,  //!< llama2.c: pairs (2i, 2i+1)
+  kRotateHalf,   //!< Hugging Face: pairs (i, i + head_dim/2)
+};
+
+//! The GLU activation applied to the gate projection.
+enum class GluActivation {
+  kSilu,      //!< SwiGLU (LLaMA, Mistral)
+  kGeluTanh,  //!< GeGLU with the tanh approximation (Gemma's gelu_pytorch_tanh)
+};
+
+struct Config {
+  std::string family = "llama";  //!< "llama", "mistral", "gemma", "llama2c"
+  int dim = 0;                   //!< hidden size
+  int hidden_dim = 0;            //!< FFN intermediate size
+  int n_layers = 0;
+  int n_heads = 0;
+  int n_kv_heads = 0;  //!< grouped-query attention: n_heads % n_kv_heads == 0
+  int head_dim = 0;    //!< usually dim / n_heads (Gemma may differ)
+  int vocab_size = 0;
+  int max_seq_len = 0;
+  float rope_theta = 10000.0f;
+  float norm_eps = 1e-5f;
+  RopeStyle rope = RopeStyle::kRotateHalf;
+  GluActivation activation = GluActivation::kSilu;
+  bool tied_embeddings = true;  //!< lm_head shares the embedding matrix
+  //! Multiplies the embedding output (Gemma: sqrt(dim)); 1 elsewhere.
+  float embedding_scale = 1.0f;
+  //! Token ids of BOS / EOS (llama2.c and LLaMA: 1 and 2).
+  int bos_id = 1;
+  int eos_id = 2;
+};
+
+}  // namespace spikequant::inline v0::llama

@@ -1,0 +1,33 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file llama::Weights: float host weights in one canonical layout, whatever file they
+//! came from. Matrices are row-major (out_features, in_features), as Hugging Face stores them.
+#pragma once
+
+#include "spikequant/model/config.hpp"
+
+#include <vector>
+
+namespace spikequant::inline v0::llama {
+
+struct LayerWeights {
+  std::vector<float> attn_norm;  // (dim)  RMSNorm weight; Gemma's (1 + w) is folded in
+  std::vector<float> wq;         // (n_heads * head_dim, dim)
+  std::vector<float> wk;         // (n_kv_heads * head_dim, dim)
+  std::vector<float> wv;         // (n_kv_heads * head_dim, dim)
+  std::vector<float> wo;         // (dim, n_heads * head_dim)
+  std::vector<float> ffn_norm;   // (dim)
+  std::vector<float> w_gate;     // (hidden_dim, dim)
+  std::vector<float> w_up;       // (hidden_dim, dim)
+  std::vector<float> w_down;     // (dim, hidden_dim)
+};
+
+struct Weights {
+  Config config;
+  std::vector<float> embedding;  // (vocab_size, dim)
+  std::vector<LayerWeights> layers;
+  std::vector<float> final_norm;  // (dim); Gemma's (1 + w) is folded in
+  std::vector<float> lm_head;     // (vocab_size, dim); empty when config.tied_embeddings
+};
+
+}  // namespace spikequant::inline v0::llama
