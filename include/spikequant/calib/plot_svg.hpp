@@ -1,0 +1,286 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file Dependency-free SVG plots of calibration statistics: the paper's Figure 1 analog
+//! (max input magnitude per layer for each module kind, log y axis) and Figure 2 analog
+//! (token-wise scales of one module over one sequence, with the per-tensor scale drawn as a
+//! horizontal line). Host only.
+#pragma once
+
+#include "spikequant/calib/stats.hpp"
+#include "spikequant/core/error.hpp"
+#include "spikequant/core/module.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace spikequant::inline v0::calib {
+
+//! One series of a LineChart.
+struct ChartSeries {
+  std::string name;
+  std::string color = "#1f77b4";
+  std::vector<double> x;
+  std::vector<double> y;
+  bool lines = true;
+  bool markers = true;
+};
+
+//! A horizontal reference line.
+struct ChartHLine {
+  std::string name;
+  std::string color = "#d62728";
+  double y = 0.0;
+};
+
+//! A minimal 2-D chart rendered to SVG (linear x, linear or log10 y).
+struct LineChart {
+  std::string title;
+  std::string x_label;
+  std::string y_label;
+  bool log_y = true;
+  bool integer_x_ticks = false;
+  std::vector<ChartSeries> series;
+  std::vector<ChartHLine> hlines;
+};
+
+namespace detail {
+inline std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    case '\'':
+      out += "&apos;";
+      break;
+    default:
+      // Drop control characters XML 1.0 forbids (tokens can hold them).
+      if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') {
+        out += c;
+      }
+    }
+  }
+  return out;
+}
+inline std::string fmt(double v) {
+  std::ostringstream o;
+  o.precision(4);
+  o << v;
+  return o.str();
+}
+}  // namespace detail
+
+//! Renders the chart as a standalone SVG document (900 x 500).
+inline std::string render_svg(LineChart const& chart) {
+  constexpr double W = 900, H = 500, L = 80, R = 200, T = 50, B = 60;
+  double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin;
+  double ymin = xmin, ymax = -xmin;
+  auto ty = [&](double y) { return chart.log_y ? std::log10(std::max(y, 1e-30)) : y; };
+  for (auto const& s : chart.series) {
+    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+      if (!std::isfinite(s.y[i]) || (chart.log_y && s.y[i] <= 0.0)) {
+        continue;
+      }
+      xmin = std::min(xmin, s.x[i]);
+      xmax = std::max(xmax, s.x[i]);
+      ymin = std::min(ymin, ty(s.y[i]));
+      ymax = std::max(ymax, ty(s.y[i]));
+    }
+  }
+  for (auto const& h : chart.hlines) {
+    if (std::isfinite(h.y) && (!chart.log_y || h.y > 0.0)) {
+      ymin = std::min(ymin, ty(h.y));
+      ymax = std::max(ymax, ty(h.y));
+    }
+  }
+  if (!std::isfinite(xmin)) {
+    xmin = 0, xmax = 1, ymin = 0, ymax = 1;
+  }
+  if (xmax <= xmin) {
+    xmax = xmin + 1;
+  }
+  if (chart.log_y) {
+    ymin = std::floor(ymin);
+    ymax = std::ceil(ymax);
+  } else {
+    ymin = std::min(ymin, 0.0);
+  }
+  if (ymax <= ymin) {
+    ymax = ymin + 1;
+  }
+  auto px = [&](double x) { return L + (x - xmin) / (xmax - xmin) * (W - L - R); };
+  auto py = [&](double y) { return H - B - (ty(y) - ymin) / (ymax - ymin) * (H - T - B); };
+  auto pyt = [&](double t) { return H - B - (t - ymin) / (ymax - ymin) * (H - T - B); };
+
+  std::ostringstream o;
+  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
+    << "\" viewBox=\"0 0 " << W << " " << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    << "<rect x=\"0\" y=\"0\" width=\"" << W << "\" height=\"" << H << "\" fill=\"white\"/>\n"
+    << "<text x=\"" << W / 2 << "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">"
+    << detail::xml_escape(chart.title) << "</text>\n";
+  // Axes.
+  o << "<line x1=\"" << L << "\" y1=\"" << H - B << "\" x2=\"" << W - R << "\" y2=\"" << H - B
+    << "\" stroke=\"black\"/>\n"
+    << "<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\"" << H - B
+    << "\" stroke=\"black\"/>\n";
+  // Y ticks: decades on a log axis, 5 steps on a linear one.
+  if (chart.log_y) {
+    for (double t = ymin; t <= ymax + 1e-9; t += 1.0) {
+      o << "<line x1=\"" << L - 4 << "\" y1=\"" << pyt(t) << "\" x2=\"" << W - R << "\" y2=\""
+        << pyt(t) << "\" stroke=\"#dddddd\"/>\n"
+        << "<text x=\"" << L - 8 << "\" y=\"" << pyt(t) + 4 << "\" text-anchor=\"end\">1e"
+        << detail::fmt(t) << "</text>\n";
+    }
+  } else {
+    for (int i = 0; i <= 5; ++i) {
+      double const t = ymin + (ymax - ymin) * i / 5.0;
+      o << "<line x1=\"" << L - 4 << "\" y1=\"" << pyt(t) << "\" x2=\"" << W - R << "\" y2=\""
+        << pyt(t) << "\" stroke=\"#dddddd\"/>\n"
+        << "<text x=\"" << L - 8 << "\" y=\"" << pyt(t) + 4 << "\" text-anchor=\"end\">"
+        << detail::fmt(t) << "</text>\n";
+    }
+  }
+  // X ticks.
+  int const nx = chart.integer_x_ticks ? static_cast<int>(std::round(xmax - xmin)) : 8;
+  int const step = std::max(1, nx / 10);
+  for (int i = 0; i <= nx; i += step) {
+    double const x = xmin + (xmax - xmin) * i / std::max(nx, 1);
+    o << "<line x1=\"" << px(x) << "\" y1=\"" << H - B << "\" x2=\"" << px(x) << "\" y2=\""
+      << H - B + 4 << "\" stroke=\"black\"/>\n"
+      << "<text x=\"" << px(x) << "\" y=\"" << H - B + 18 << "\" text-anchor=\"middle\">"
+      << detail::fmt(chart.integer_x_ticks ? std::round(x) : x) << "</text>\n";
+  }
+  o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 15 << "\" text-anchor=\"middle\">"
+    << detail::xml_escape(chart.x_label) << "</text>\n"
+    << "<text x=\"18\" y=\"" << (T + H - B) / 2
+    << "\" text-anchor=\"middle\" transform=\"rotate(-90 18 " << (T + H - B) / 2 << ")\">"
+    << detail::xml_escape(chart.y_label) << "</text>\n";
+  // Series.
+  int legend = 0;
+  for (auto const& s : chart.series) {
+    std::string const name = detail::xml_escape(s.name);
+    o << "<g class=\"series\" data-name=\"" << name << "\">\n";
+    if (s.lines) {
+      o << "<polyline fill=\"none\" stroke=\"" << s.color << "\" stroke-width=\"1.5\" points=\"";
+      for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+        if (std::isfinite(s.y[i]) && (!chart.log_y || s.y[i] > 0.0)) {
+          o << px(s.x[i]) << "," << py(s.y[i]) << " ";
+        }
+      }
+      o << "\"/>\n";
+    }
+    if (s.markers) {
+      for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+        if (std::isfinite(s.y[i]) && (!chart.log_y || s.y[i] > 0.0)) {
+          o << "<circle cx=\"" << px(s.x[i]) << "\" cy=\"" << py(s.y[i]) << "\" r=\"3.5\" fill=\""
+            << s.color << "\"><title>" << name << " (" << detail::fmt(s.x[i]) << ", "
+            << detail::fmt(s.y[i]) << ")</title></circle>\n";
+        }
+      }
+    }
+    o << "</g>\n";
+    double const ly = T + 10 + 20.0 * legend++;
+    o << "<line x1=\"" << W - R + 15 << "\" y1=\"" << ly << "\" x2=\"" << W - R + 40 << "\" y2=\""
+      << ly << "\" stroke=\"" << s.color << "\" stroke-width=\"3\"/>\n"
+      << "<text x=\"" << W - R + 46 << "\" y=\"" << ly + 4 << "\">" << name << "</text>\n";
+  }
+  for (auto const& h : chart.hlines) {
+    if (!std::isfinite(h.y) || (chart.log_y && h.y <= 0.0)) {
+      continue;
+    }
+    std::string const name = detail::xml_escape(h.name);
+    o << "<line class=\"hline\" x1=\"" << L << "\" y1=\"" << py(h.y) << "\" x2=\"" << W - R
+      << "\" y2=\"" << py(h.y) << "\" stroke=\"" << h.color
+      << "\" stroke-dasharray=\"6,4\" stroke-width=\"1.5\"/>\n";
+    double const ly = T + 10 + 20.0 * legend++;
+    o << "<line x1=\"" << W - R + 15 << "\" y1=\"" << ly << "\" x2=\"" << W - R + 40 << "\" y2=\""
+      << ly << "\" stroke=\"" << h.color << "\" stroke-dasharray=\"6,4\" stroke-width=\"2\"/>\n"
+      << "<text x=\"" << W - R + 46 << "\" y=\"" << ly + 4 << "\">" << name << "</text>\n";
+  }
+  o << "</svg>\n";
+  return o.str();
+}
+
+//! Figure 1 analog: max input magnitude (ModuleStats::max) per layer, one series per kind.
+inline LineChart layer_max_chart(std::span<ModuleStats const> stats, std::string title) {
+  static constexpr char const* colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"};
+  LineChart c;
+  c.title = std::move(title);
+  c.x_label = "layer";
+  c.y_label = "max |input| over calibration tokens";
+  c.log_y = true;
+  c.integer_x_ticks = true;
+  std::map<ModuleKind, ChartSeries> by_kind;
+  for (auto const& s : stats) {
+    if (s.id.is_expert()) {
+      continue;
+    }
+    auto& ser = by_kind[s.id.kind];
+    ser.x.push_back(s.id.layer);
+    ser.y.push_back(s.max);
+  }
+  std::size_t i = 0;
+  for (auto& [kind, ser] : by_kind) {
+    ser.name = std::string(to_string(kind)) + " input";
+    ser.color = colors[i++ % 5];
+    c.series.push_back(std::move(ser));
+  }
+  return c;
+}
+
+//! Figure 2 analog: token-wise scales of one sequence at a module, with the per-tensor
+//! (max over the sequence) scale as a horizontal line.
+inline LineChart token_scale_chart(std::span<float const> scales, std::string title) {
+  LineChart c;
+  c.title = std::move(title);
+  c.x_label = "token position";
+  c.y_label = "token-wise scale max_j |x[t, j]|";
+  c.log_y = true;
+  ChartSeries s;
+  s.name = "token-wise scale";
+  s.markers = scales.size() <= 128;
+  float mx = 0.0f;
+  for (std::size_t t = 0; t < scales.size(); ++t) {
+    s.x.push_back(static_cast<double>(t));
+    s.y.push_back(scales[t]);
+    mx = std::max(mx, scales[t]);
+  }
+  c.series.push_back(std::move(s));
+  c.hlines.push_back({"per-tensor scale (max)", "#d62728", mx});
+  if (!scales.empty()) {
+    c.hlines.push_back({"median", "#2ca02c", lower_median(scales)});
+  }
+  return c;
+}
+
+//! Writes text to a file, creating parent folders; Error(kIo) on failure.
+inline void write_text_file(std::filesystem::path const& path, std::string const& text) {
+  if (path.has_parent_path()) {
+    std::filesystem::create_directories(path.parent_path());
+  }
+  std::ofstream out(path, std::ios::binary);
+  require(out.good(), ErrorKind::kIo, "cannot open ", path.string(), " for writing");
+  out << text;
+  require(out.good(), ErrorKind::kIo, "write failed for ", path.string());
+}
+
+}  // namespace spikequant::inline v0::calib
