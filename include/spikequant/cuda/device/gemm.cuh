@@ -1,0 +1,123 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file Host entry of the sm_80+ INT8 tensor-core GEMM with fused dequantization:
+//! d (M, N) = ((a (M, K) * b (N, K)^T) * act_scale * weight_scale + bias) + residual.
+#pragma once
+
+#include "spikequant/core/error.hpp"
+#include "spikequant/cuda/device/gemm_arguments.hpp"
+#include "spikequant/cuda/kernel/sm80_gemm_common.cuh"
+#include "spikequant/cuda/kernel/sm80_int8_gemm.cuh"
+#include "spikequant/cuda/runtime/check.cuh"
+#include "spikequant/cuda/tuning/int8_gemm_policy.hpp"
+
+#include <cstddef>
+#include <cuda_runtime.h>
+
+namespace spikequant::inline v0::cuda {
+
+namespace detail {
+//! Compute capability (major * 10 + minor) of the current device; throws Error(kCuda).
+inline int current_compute_capability() {
+  int device = 0;
+  SPIKEQUANT_CUDA_CHECK(cudaGetDevice(&device));
+  int major = 0;
+  int minor = 0;
+  SPIKEQUANT_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  SPIKEQUANT_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
+  return major * 10 + minor;
+}
+
+inline void require_sm80(int cc, char const* fn) {
+  require(
+      cc >= 80,
+      ErrorKind::kUnsupported,
+      fn,
+      ": needs compute capability 8.0 or newer, device has ",
+      cc / 10,
+      ".",
+      cc % 10);
+}
+
+inline void require_grid_y(std::int64_t n, int block_n, char const* fn) {
+  require(
+      (n + block_n - 1) / block_n <= 65535,
+      ErrorKind::kUnsupported,
+      fn,
+      ": N = ",
+      n,
+      " needs more than 65535 column blocks of ",
+      block_n);
+}
+}  // namespace detail
+
+//! INT8 x INT8 GEMM on tensor cores (mma.sync, sm_80 and newer) with the dequantization
+//! epilogue fused, or the raw int32 accumulator (d_type = kInt32).
+//! - Deterministic: int32 accumulation is exact and order-independent; the epilogue is
+//!   ((float(acc) * act_scale) * weight_scale + bias) + residual, each step rounded in fp32
+//!   without FMA, so fp32 outputs equal cpu::dequant_epilogue bit for bit; f16 / bf16 outputs
+//!   are that value rounded to nearest-even once.
+//! - Preconditions (checked by can_implement, Error kShape / kAlignment / kInvalidArgument):
+//!   K % 16 == 0; a, b 16-byte aligned with lda, ldb multiples of 16; d and residual aligned
+//!   to their element type; residual has the output's element type.
+//! - No workspace, no allocation; asynchronous on `stream`.
+//!
+//! Snippet:
+//! @code
+//! // example-begin int8-gemm
+//! Int8GemmArguments args;
+//! args.m = m; args.n = n; args.k = k;
+//! args.a = a_codes; args.lda = k;          // (M, K) int8, device
+//! args.b = w_codes; args.ldb = k;          // (N, K) int8, device
+//! args.d = out; args.ldd = n; args.d_type = GemmElement::kFloat16;
+//! args.epilogue = {act_scales, m, w_scales, n};  // per token x per channel
+//! Int8Gemm::run(args, stream);
+//! // example-end int8-gemm
+//! @endcode
+struct Int8Gemm {
+  using Arguments = Int8GemmArguments;
+  using LargeKernel = Sm80Int8GemmKernel<kSm80Int8TileLarge>;
+  using SmallKernel = Sm80Int8GemmKernel<kSm80Int8TileSmall>;
+
+  //! Throws spikequant::Error unless `args` can run (host-only checks; no CUDA calls).
+  static void can_implement(Arguments const& args) { can_implement_int8_gemm(args); }
+
+  //! Workspace bytes for `args`: always 0.
+  static std::size_t get_workspace_size(Arguments const&) { return 0; }
+
+  //! Tile select_int8_gemm_tile would use for `args` on a device of compute capability `cc`.
+  static GemmTile default_tile(Arguments const& args, int cc) {
+    return select_int8_gemm_tile(cc, args.m, args.n);
+  }
+
+  //! Runs d = epilogue(a * b^T) on `stream` with the selected tile.
+  static void run(Arguments const& args, cudaStream_t stream) {
+    can_implement(args);
+    int const cc = detail::current_compute_capability();
+    run_with_tile(args, default_tile(args, cc), stream);
+  }
+
+  //! Runs with an explicit tile (kSm80Int8TileLarge or kSm80Int8TileSmall); tests use it to
+  //! cover both instantiations on every shape. Throws Error(kUnsupported) for other tiles.
+  static void run_with_tile(Arguments const& args, GemmTile tile, cudaStream_t stream) {
+    can_implement(args);
+    detail::require_sm80(detail::current_compute_capability(), "sm80 int8 gemm");
+    if (tile == kSm80Int8TileLarge) {
+      launch<LargeKernel>(args, stream);
+    } else if (tile == kSm80Int8TileSmall) {
+      launch<SmallKernel>(args, stream);
+    } else {
+      fail(ErrorKind::kUnsupported, "sm80 int8 gemm: tile ", tile, " is not instantiated");
+    }
+  }
+
+private:
+  template <class Kernel>
+  static void launch(Arguments const& args, cudaStream_t stream) {
+    detail::require_grid_y(args.n, Kernel::Tile.block_n, "sm80 int8 gemm");
+    detail::launch_sm80_gemm<Kernel>(
+        Kernel::to_underlying_arguments(args), Kernel::grid(args), stream);
+  }
+};
+
+}  // namespace spikequant::inline v0::cuda

@@ -1,0 +1,395 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file Arguments and can_implement checks of the CUDA GEMMs, in plain C++20 (no CUDA
+//! headers), so argument validation compiles and is tested on machines without nvcc or a GPU.
+#pragma once
+
+#include "spikequant/core/error.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace spikequant::inline v0::cuda {
+
+//! Element type of a GEMM operand or output, chosen at run time.
+enum class GemmElement {
+  kInt32,     //!< raw int32 accumulator (INT8 GEMM only; no epilogue)
+  kFloat32,   //!< float
+  kFloat16,   //!< __half
+  kBFloat16,  //!< __nv_bfloat16
+};
+
+//! Bytes of one element of `e`.
+constexpr std::size_t element_bytes(GemmElement e) noexcept {
+  return (e == GemmElement::kInt32 || e == GemmElement::kFloat32) ? 4 : 2;
+}
+
+//! Name of `e` ("s32", "f32", "f16", "bf16").
+constexpr std::string_view to_string(GemmElement e) noexcept {
+  switch (e) {
+  case GemmElement::kInt32:
+    return "s32";
+  case GemmElement::kFloat32:
+    return "f32";
+  case GemmElement::kFloat16:
+    return "f16";
+  case GemmElement::kBFloat16:
+    return "bf16";
+  }
+  return "?";
+}
+
+//! The dequantization epilogue on device pointers (the CUDA twin of cpu::DequantEpilogue):
+//! out[m, n] = ((float(acc[m, n]) * act_scales[m or 0]) * weight_scales[n or 0]
+//!              + bias[n]) + residual[m, n], each operation rounded once in fp32, no FMA.
+struct DequantArguments {
+  float const* act_scales = nullptr;     //!< M (per token) or 1 (per tensor), device
+  std::int64_t act_scales_size = 0;      //!< M or 1
+  float const* weight_scales = nullptr;  //!< N (per channel) or 1 (per tensor), device
+  std::int64_t weight_scales_size = 0;   //!< N or 1
+  float const* bias = nullptr;           //!< N, device; nullptr for none
+  void const* residual = nullptr;        //!< (M, N) row-major in the *output* element type
+  std::int64_t ld_residual = 0;          //!< elements between residual rows (>= N)
+};
+
+//! INT8 x INT8 -> int32 GEMM with an optional fused epilogue: d = epilogue(a * b^T).
+struct Int8GemmArguments {
+  std::int64_t m = 0;
+  std::int64_t n = 0;
+  std::int64_t k = 0;
+  std::int8_t const* a = nullptr;              //!< (M, K) row-major int8 activations, device
+  std::int64_t lda = 0;                        //!< elements between rows of a (>= K)
+  std::int8_t const* b = nullptr;              //!< (N, K) row-major int8 weights, device
+  std::int64_t ldb = 0;                        //!< elements between rows of b (>= K)
+  void* d = nullptr;                           //!< (M, N) row-major output, device
+  std::int64_t ldd = 0;                        //!< elements between rows of d (>= N)
+  GemmElement d_type = GemmElement::kFloat16;  //!< kInt32 writes the raw accumulator
+  DequantArguments epilogue{};  //!< required for float outputs; must be empty for kInt32
+};
+
+//! W8A16 GEMM: d = (x * w^T) * w_scales[n] (+ bias[n]); x fp16/bf16, w int8 per channel.
+struct W8A16GemmArguments {
+  std::int64_t m = 0;
+  std::int64_t n = 0;
+  std::int64_t k = 0;
+  void const* x = nullptr;  //!< (M, K) row-major fp16 or bf16 activations, device
+  std::int64_t ldx = 0;     //!< elements between rows of x (>= K)
+  GemmElement x_type = GemmElement::kFloat16;  //!< kFloat16 or kBFloat16
+  std::int8_t const* w = nullptr;              //!< (N, K) row-major int8 weight codes, device
+  std::int64_t ldw = 0;                        //!< elements between rows of w (>= K)
+  float const* w_scales = nullptr;             //!< N per-channel scales, device
+  float const* bias = nullptr;                 //!< N, device; nullptr for none
+  void* d = nullptr;                           //!< (M, N) row-major output, device
+  std::int64_t ldd = 0;                        //!< elements between rows of d (>= N)
+  GemmElement d_type = GemmElement::kFloat16;  //!< kFloat32, kFloat16 or kBFloat16
+};
+
+//! Standalone dequantization of an int32 matrix (after cuBLASLt): d = epilogue(acc).
+struct DequantKernelArguments {
+  std::int64_t m = 0;
+  std::int64_t n = 0;
+  std::int32_t const* acc = nullptr;  //!< (M, N) row-major int32, device
+  std::int64_t ld_acc = 0;            //!< elements between rows of acc (>= N)
+  void* d = nullptr;                  //!< (M, N) row-major output, device
+  std::int64_t ldd = 0;
+  GemmElement d_type = GemmElement::kFloat16;  //!< kFloat32, kFloat16 or kBFloat16
+  DequantArguments epilogue{};
+};
+
+namespace detail {
+
+inline bool gemm_aligned(void const* p, std::size_t bytes) noexcept {
+  return (reinterpret_cast<std::uintptr_t>(p) % bytes) == 0;
+}
+
+inline void
+gemm_require_ptr(void const* p, std::size_t align, std::string_view fn, char const* what) {
+  require(p != nullptr, ErrorKind::kInvalidArgument, fn, ": ", what, " is a null pointer");
+  require(
+      gemm_aligned(p, align),
+      ErrorKind::kAlignment,
+      fn,
+      ": ",
+      what,
+      " pointer ",
+      p,
+      " is not ",
+      align,
+      "-byte aligned (offset ",
+      reinterpret_cast<std::uintptr_t>(p) % align,
+      ")");
+}
+
+inline void gemm_require_ld(
+    std::int64_t ld,
+    std::int64_t cols,
+    std::size_t elem_bytes,
+    std::size_t align,
+    std::string_view fn,
+    char const* what) {
+  require(ld >= cols, ErrorKind::kShape, fn, ": ", what, " leading dimension ", ld, " < ", cols);
+  require(
+      (static_cast<std::uint64_t>(ld) * elem_bytes) % align == 0,
+      ErrorKind::kAlignment,
+      fn,
+      ": ",
+      what,
+      " leading dimension ",
+      ld,
+      " (",
+      static_cast<std::uint64_t>(ld) * elem_bytes,
+      " bytes per row) is not a multiple of ",
+      align,
+      " bytes");
+}
+
+inline void
+gemm_require_sizes(std::int64_t m, std::int64_t n, std::int64_t k, std::string_view fn) {
+  require(
+      m > 0 && n > 0 && k > 0,
+      ErrorKind::kShape,
+      fn,
+      ": sizes must be positive, got M = ",
+      m,
+      ", N = ",
+      n,
+      ", K = ",
+      k);
+  // Grid and index arithmetic use int for row / column indices inside a block.
+  require(
+      m <= 0x7fffffff && n <= 0x7fffffff && k <= 0x7fffffff,
+      ErrorKind::kUnsupported,
+      fn,
+      ": M, N, K must each be < 2^31, got M = ",
+      m,
+      ", N = ",
+      n,
+      ", K = ",
+      k);
+}
+
+//! Checks a DequantArguments against (m, n) and the output type (residual element size).
+inline void check_dequant_arguments(
+    DequantArguments const& e,
+    std::int64_t m,
+    std::int64_t n,
+    GemmElement d_type,
+    std::string_view fn) {
+  require(
+      d_type != GemmElement::kInt32,
+      ErrorKind::kInvalidArgument,
+      fn,
+      ": a dequantization epilogue needs a float output type (f32, f16 or bf16), got s32");
+  require(e.act_scales != nullptr, ErrorKind::kInvalidArgument, fn, ": act_scales is null");
+  require(e.weight_scales != nullptr, ErrorKind::kInvalidArgument, fn, ": weight_scales is null");
+  require(
+      e.act_scales_size == 1 || e.act_scales_size == m,
+      ErrorKind::kShape,
+      fn,
+      ": act_scales has ",
+      e.act_scales_size,
+      " elements; need 1 (per tensor) or M = ",
+      m,
+      " (per token)");
+  require(
+      e.weight_scales_size == 1 || e.weight_scales_size == n,
+      ErrorKind::kShape,
+      fn,
+      ": weight_scales has ",
+      e.weight_scales_size,
+      " elements; need 1 (per tensor) or N = ",
+      n,
+      " (per channel)");
+  gemm_require_ptr(e.act_scales, 4, fn, "act_scales");
+  gemm_require_ptr(e.weight_scales, 4, fn, "weight_scales");
+  if (e.bias != nullptr) {
+    gemm_require_ptr(e.bias, 4, fn, "bias");
+  }
+  if (e.residual != nullptr) {
+    gemm_require_ptr(e.residual, element_bytes(d_type), fn, "residual");
+    require(
+        e.ld_residual >= n,
+        ErrorKind::kShape,
+        fn,
+        ": residual leading dimension ",
+        e.ld_residual,
+        " < N = ",
+        n);
+  }
+}
+
+inline void require_float_output(GemmElement t, std::string_view fn) {
+  require(
+      t == GemmElement::kFloat32 || t == GemmElement::kFloat16 || t == GemmElement::kBFloat16,
+      ErrorKind::kInvalidArgument,
+      fn,
+      ": output type must be f32, f16 or bf16, got ",
+      to_string(t));
+}
+
+}  // namespace detail
+
+//! Largest K for which int32 accumulation of int8 products cannot overflow; the same limit
+//! as cpu::gemm_s8s8s32 (|a * b| <= 2^14, so 2^17 products stay within int32 unless every one
+//! is (-128) * (-128), which symmetric quantization never produces: codes are in [-127, 127]).
+inline constexpr std::int64_t kMaxInt8GemmK = 131072;
+
+//! Throws spikequant::Error unless the sm_80 INT8 GEMM can run `args`:
+//! - kShape: M, N, K <= 0, ld < cols, epilogue sizes not M/1 and N/1, K % 16 != 0;
+//! - kAlignment: a, b not 16-byte aligned or lda, ldb not multiples of 16 (each row is read
+//!   in 16-byte cp.async chunks); d, residual not aligned to their element size;
+//! - kInvalidArgument: null pointers, scales given with an int32 output or missing otherwise;
+//! - kUnsupported: K > kMaxInt8GemmK.
+inline void can_implement_int8_gemm(Int8GemmArguments const& args) {
+  constexpr std::string_view fn = "sm80 int8 gemm";
+  detail::gemm_require_sizes(args.m, args.n, args.k, fn);
+  require(
+      args.k % 16 == 0,
+      ErrorKind::kShape,
+      fn,
+      ": K = ",
+      args.k,
+      " must be a multiple of 16 (rows are loaded in 16-byte chunks); pad K with zeros");
+  require(
+      args.k <= kMaxInt8GemmK,
+      ErrorKind::kUnsupported,
+      fn,
+      ": K = ",
+      args.k,
+      " could overflow int32 accumulation (max ",
+      kMaxInt8GemmK,
+      ")");
+  detail::gemm_require_ptr(args.a, 16, fn, "a (activations)");
+  detail::gemm_require_ptr(args.b, 16, fn, "b (weights)");
+  detail::gemm_require_ld(args.lda, args.k, 1, 16, fn, "a (activations)");
+  detail::gemm_require_ld(args.ldb, args.k, 1, 16, fn, "b (weights)");
+  detail::gemm_require_ptr(args.d, element_bytes(args.d_type), fn, "d (output)");
+  require(
+      args.ldd >= args.n,
+      ErrorKind::kShape,
+      fn,
+      ": d leading dimension ",
+      args.ldd,
+      " < N = ",
+      args.n);
+  if (args.d_type == GemmElement::kInt32) {
+    require(
+        args.epilogue.act_scales == nullptr && args.epilogue.weight_scales == nullptr &&
+            args.epilogue.bias == nullptr && args.epilogue.residual == nullptr,
+        ErrorKind::kInvalidArgument,
+        fn,
+        ": an int32 output takes no epilogue (scales, bias, residual must be null)");
+  } else {
+    detail::check_dequant_arguments(args.epilogue, args.m, args.n, args.d_type, fn);
+  }
+}
+
+//! Throws spikequant::Error unless the sm_80 W8A16 GEMM can run `args`:
+//! - kShape: sizes <= 0, ld < cols, K % 16 != 0;
+//! - kAlignment: x, w not 16-byte aligned, ldx * 2 or ldw not multiples of 16 bytes;
+//! - kInvalidArgument: null pointers, x not f16/bf16, d not f32/f16/bf16.
+inline void can_implement_w8a16_gemm(W8A16GemmArguments const& args) {
+  constexpr std::string_view fn = "sm80 w8a16 gemm";
+  detail::gemm_require_sizes(args.m, args.n, args.k, fn);
+  require(
+      args.k % 16 == 0,
+      ErrorKind::kShape,
+      fn,
+      ": K = ",
+      args.k,
+      " must be a multiple of 16 (weight rows are loaded in 16-byte chunks); pad K with zeros");
+  require(
+      args.x_type == GemmElement::kFloat16 || args.x_type == GemmElement::kBFloat16,
+      ErrorKind::kInvalidArgument,
+      fn,
+      ": activations must be f16 or bf16, got ",
+      to_string(args.x_type));
+  detail::require_float_output(args.d_type, fn);
+  detail::gemm_require_ptr(args.x, 16, fn, "x (activations)");
+  detail::gemm_require_ptr(args.w, 16, fn, "w (weights)");
+  detail::gemm_require_ld(args.ldx, args.k, 2, 16, fn, "x (activations)");
+  detail::gemm_require_ld(args.ldw, args.k, 1, 16, fn, "w (weights)");
+  detail::gemm_require_ptr(args.w_scales, 4, fn, "w_scales");
+  if (args.bias != nullptr) {
+    detail::gemm_require_ptr(args.bias, 4, fn, "bias");
+  }
+  detail::gemm_require_ptr(args.d, element_bytes(args.d_type), fn, "d (output)");
+  require(
+      args.ldd >= args.n,
+      ErrorKind::kShape,
+      fn,
+      ": d leading dimension ",
+      args.ldd,
+      " < N = ",
+      args.n);
+}
+
+//! Throws spikequant::Error unless the standalone dequantization kernel can run `args`.
+inline void can_implement_dequant(DequantKernelArguments const& args) {
+  constexpr std::string_view fn = "dequant epilogue";
+  require(
+      args.m > 0 && args.n > 0,
+      ErrorKind::kShape,
+      fn,
+      ": sizes must be positive, got (",
+      args.m,
+      ", ",
+      args.n,
+      ")");
+  detail::require_float_output(args.d_type, fn);
+  detail::gemm_require_ptr(args.acc, 4, fn, "acc");
+  require(
+      args.ld_acc >= args.n,
+      ErrorKind::kShape,
+      fn,
+      ": acc leading dimension ",
+      args.ld_acc,
+      " < N = ",
+      args.n);
+  detail::gemm_require_ptr(args.d, element_bytes(args.d_type), fn, "d (output)");
+  require(
+      args.ldd >= args.n,
+      ErrorKind::kShape,
+      fn,
+      ": d leading dimension ",
+      args.ldd,
+      " < N = ",
+      args.n);
+  detail::check_dequant_arguments(args.epilogue, args.m, args.n, args.d_type, fn);
+}
+
+//! Problem of the cuBLASLt INT8 path: c (M, N) int32 = a (M, K) int8 * b (N, K)^T int8.
+struct CublasLtInt8Problem {
+  std::int64_t m = 0;
+  std::int64_t n = 0;
+  std::int64_t k = 0;
+  std::int64_t lda = 0;  //!< elements between rows of a (>= K)
+  std::int64_t ldb = 0;  //!< elements between rows of b (>= K)
+  std::int64_t ldc = 0;  //!< elements between rows of c (>= N)
+};
+
+//! Throws spikequant::Error unless cuBLASLt's IMMA requirements for the regular (column)
+//! ordering hold for `p` as this library calls it (see cublaslt_int8_gemm.cuh for the mapping:
+//! cuBLASLt sees m' = N, n' = M, k' = K, "TN", lda' = ldb, ldb' = lda, ldc' = ldc):
+//! - kShape: sizes <= 0 or ld < cols; N (cuBLASLt's m) or K not a multiple of 4;
+//! - kAlignment: lda, ldb, ldc not multiples of 4 elements.
+//! Pointer alignment (16 bytes, which this library requires although cuBLASLt documents 4)
+//! is checked by CublasLtInt8Gemm::run.
+inline void can_implement_cublaslt_int8(CublasLtInt8Problem const& p) {
+  constexpr std::string_view fn = "cublasLt int8 gemm";
+  detail::gemm_require_sizes(p.m, p.n, p.k, fn);
+  require(
+      p.k % 4 == 0 && p.n % 4 == 0,
+      ErrorKind::kShape,
+      fn,
+      ": cuBLASLt IMMA needs K and N to be multiples of 4, got N = ",
+      p.n,
+      ", K = ",
+      p.k);
+  detail::gemm_require_ld(p.lda, p.k, 1, 4, fn, "a (activations)");
+  detail::gemm_require_ld(p.ldb, p.k, 1, 4, fn, "b (weights)");
+  detail::gemm_require_ld(p.ldc, p.n, 1, 4, fn, "c (int32 output)");
+}
+
+}  // namespace spikequant::inline v0::cuda
