@@ -1,0 +1,608 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file llama::Model: the reference LLaMA forward (embedding, RMSNorm, RoPE, grouped-query
+//! causal attention over a KV cache, SwiGLU/GeGLU FFN, lm_head) where every linear module runs
+//! through a QuantPlan, with observer and modify hooks for calibration.
+//!
+//! Scope: one readable CPU forward that serves fp32, W8A16 and every W8A8 scheme, batched
+//! prefill and token-by-token decode through the same code path. Non-goals: speed, MoE
+//! routing, sliding-window attention, Gemma's attention soft-capping.
+#pragma once
+
+#include "spikequant/core/error.hpp"
+#include "spikequant/core/exclude.hpp"
+#include "spikequant/core/matrix_ref.hpp"
+#include "spikequant/core/module.hpp"
+#include "spikequant/core/policy.hpp"
+#include "spikequant/cpu/glu.hpp"
+#include "spikequant/cpu/linear.hpp"
+#include "spikequant/cpu/rmsnorm.hpp"
+#include "spikequant/model/config.hpp"
+#include "spikequant/model/kv_cache.hpp"
+#include "spikequant/model/quant_plan.hpp"
+#include "spikequant/model/weights.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace spikequant::inline v0::llama {
+
+//! What hooks and observers learn about the rows of the matrix they see.
+//! - Row r of a module input is token `tokens[r]` at absolute position `start_pos + r`.
+struct ForwardContext {
+  int layer = 0;                //!< the layer being run
+  int start_pos = 0;            //!< absolute position of row 0 (cache length at entry)
+  std::span<int const> tokens;  //!< the token ids of the rows, tokens.size() == rows
+  [[nodiscard]] int position(std::int64_t row) const noexcept {
+    return start_pos + static_cast<int>(row);
+  }
+};
+
+//! Called with the input of a linear module, (tokens, in_features), after ModuleHook::before.
+//! It is called once for EVERY module, siblings included: q, k and v each receive the same
+//! attention-norm output, gate and up the same FFN-norm output. Statistics code that needs one
+//! entry per sibling group keeps `representative(id.kind) == id.kind` (q, o, up, down).
+using ModuleObserver =
+    std::function<void(ModuleId const& id, MatrixRef<float const> input, ForwardContext const&)>;
+
+//! Modifies module inputs before the matmul and outputs after it (planted spikes, smoothing
+//! experiments). Default implementations do nothing.
+//! - `before` is called ONCE per sibling group, with the group's representative id (q for
+//!   {q,k,v}, up for {gate,up}, o, down), on the shared input buffer (tokens, in_features):
+//!   what it writes is what all siblings multiply (and what observers see).
+//! - `after` is called for every module, siblings included, on its output (tokens, out).
+class ModuleHook {
+public:
+  virtual ~ModuleHook() = default;
+  virtual void before(ModuleId const& id, MatrixRef<float> input, ForwardContext const& ctx) {
+    (void)id;
+    (void)input;
+    (void)ctx;
+  }
+  virtual void after(ModuleId const& id, MatrixRef<float> output, ForwardContext const& ctx) {
+    (void)id;
+    (void)output;
+    (void)ctx;
+  }
+};
+
+//! Per-call knobs of Model::forward. All optional.
+struct ForwardOptions {
+  //! Plan for this call; null uses the model's own plan (Model::plan()).
+  QuantPlan const* plan = nullptr;
+  //! Sees the input of every linear module (see ModuleObserver).
+  ModuleObserver observer = {};
+  //! Modifies inputs/outputs (see ModuleHook); not owned.
+  ModuleHook* hook = nullptr;
+  //! Run layers 0..stop_after_layer only, then return: no final norm, no logits, and the
+  //! cache's length() is NOT advanced (later layers were not written). -1 runs all layers.
+  int stop_after_layer = -1;
+};
+
+//! The reference model: float weights, lazily quantized INT8 weights, and a plan.
+//! - Thread safety: forward is const and may run concurrently on different caches; the lazy
+//!   weight quantization is guarded by a mutex.
+//! - Move-only (the quantized weights are cached per model).
+class Model {
+public:
+  //! Takes the weights (validated against their config) and a plan (default: all float).
+  explicit Model(Weights weights, QuantPlan plan = {})
+      : weights_(std::move(weights))
+      , plan_(std::move(plan))
+      , qcache_(std::make_unique<QCache>()) {
+    validate_weights();
+  }
+
+  [[nodiscard]] Config const& config() const noexcept { return weights_.config; }
+  [[nodiscard]] Weights const& weights() const noexcept { return weights_; }
+  //! Mutable weights (SmoothQuant folding, experiments); drops every cached INT8 weight so
+  //! the next quantized forward re-quantizes. Sizes must stay as they are.
+  [[nodiscard]] Weights& mutable_weights() {
+    std::scoped_lock lock(qcache_->mutex);
+    qcache_->weights.clear();
+    return weights_;
+  }
+
+  [[nodiscard]] QuantPlan const& plan() const noexcept { return plan_; }
+  void set_plan(QuantPlan plan) { plan_ = std::move(plan); }
+
+  //! Every linear module, layer by layer in block order q, k, v, o, gate, up, down.
+  [[nodiscard]] std::vector<ModuleId> module_ids() const {
+    std::vector<ModuleId> ids;
+    ids.reserve(static_cast<std::size_t>(config().n_layers) * kAllModuleKinds.size());
+    for (int l = 0; l < config().n_layers; ++l) {
+      for (ModuleKind k : kAllModuleKinds) {
+        ids.push_back({l, k, -1});
+      }
+    }
+    return ids;
+  }
+  //! module_ids() as ModuleInfo with ratio NaN (fill ratios from calibration).
+  [[nodiscard]] std::vector<ModuleInfo> module_infos() const {
+    std::vector<ModuleInfo> infos;
+    for (ModuleId const& id : module_ids()) {
+      infos.push_back(ModuleInfo{id});
+    }
+    return infos;
+  }
+  //! (out_features, in_features) of a module.
+  [[nodiscard]] std::pair<std::int64_t, std::int64_t> module_shape(ModuleId const& id) const {
+    check_module(id);
+    Config const& c = config();
+    std::int64_t const q_dim = std::int64_t{c.n_heads} * c.head_dim;
+    std::int64_t const kv_dim = std::int64_t{c.n_kv_heads} * c.head_dim;
+    switch (id.kind) {
+    case ModuleKind::kQ:
+      return {q_dim, c.dim};
+    case ModuleKind::kK:
+    case ModuleKind::kV:
+      return {kv_dim, c.dim};
+    case ModuleKind::kO:
+      return {c.dim, q_dim};
+    case ModuleKind::kGate:
+    case ModuleKind::kUp:
+      return {c.hidden_dim, c.dim};
+    case ModuleKind::kDown:
+      return {c.dim, c.hidden_dim};
+    }
+    return {0, 0};
+  }
+  //! The float weight of a module, (out_features, in_features) row-major.
+  [[nodiscard]] MatrixRef<float const> weight(ModuleId const& id) const {
+    auto const [out, in] = module_shape(id);
+    LayerWeights const& lw = weights_.layers[static_cast<std::size_t>(id.layer)];
+    std::vector<float> const* w = nullptr;
+    switch (id.kind) {
+    case ModuleKind::kQ:
+      w = &lw.wq;
+      break;
+    case ModuleKind::kK:
+      w = &lw.wk;
+      break;
+    case ModuleKind::kV:
+      w = &lw.wv;
+      break;
+    case ModuleKind::kO:
+      w = &lw.wo;
+      break;
+    case ModuleKind::kGate:
+      w = &lw.w_gate;
+      break;
+    case ModuleKind::kUp:
+      w = &lw.w_up;
+      break;
+    case ModuleKind::kDown:
+      w = &lw.w_down;
+      break;
+    }
+    return {w->data(), out, in, in};
+  }
+  //! The per-channel INT8 weight of a module, quantized on first use and then cached.
+  [[nodiscard]] cpu::QuantizedWeight const& quantized_weight(ModuleId const& id) const {
+    check_module(id);
+    std::scoped_lock lock(qcache_->mutex);
+    auto it = qcache_->weights.find(id);
+    if (it == qcache_->weights.end()) {
+      it = qcache_->weights.emplace(id, cpu::quantize_weight(weight(id))).first;
+    }
+    return it->second;
+  }
+
+  //! An empty KV cache with room for `capacity` positions (default: config().max_seq_len).
+  [[nodiscard]] KVCache make_cache(int capacity = -1) const {
+    return KVCache(config(), capacity < 0 ? std::max(config().max_seq_len, 1) : capacity);
+  }
+
+  //! Throws Error(kInvalidArgument) naming the first token id outside [0, vocab_size).
+  void check_tokens(std::span<int const> tokens) const {
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      require(
+          tokens[i] >= 0 && tokens[i] < config().vocab_size,
+          ErrorKind::kInvalidArgument,
+          "token id ",
+          tokens[i],
+          " at index ",
+          i,
+          " is outside the vocabulary of ",
+          config().vocab_size,
+          " tokens");
+    }
+  }
+
+  //! The one linear dispatch: y = x W^T for module `id`, run as `plan` says. A CUDA backend
+  //! replaces this function only.
+  //! @param[in]  x (tokens, in_features) float
+  //! @param[out] y (tokens, out_features) float
+  void
+  linear(ModuleId const& id, MatrixRef<float const> x, MatrixRef<float> y, QuantPlan const& plan)
+      const {
+    ModuleQuant const q = plan.get(id);
+    switch (q.mode) {
+    case LinearMode::kFloat:
+      cpu::linear_float(x, weight(id), {}, y);
+      return;
+    case LinearMode::kW8A16:
+      cpu::linear_w8a16(x, quantized_weight(id), {}, y);
+      return;
+    case LinearMode::kW8A8:
+      require(
+          q.act != ActScheme::kStatic || q.static_scale > 0.0f,
+          ErrorKind::kInvalidArgument,
+          "module ",
+          short_name(id),
+          " runs w8a8-static but has no calibrated scale (calibrate_static_scales)");
+      cpu::linear_w8a8(x, quantized_weight(id), q.act, q.static_scale, {}, y);
+      return;
+    }
+  }
+
+  //! Runs `tokens` at positions cache.length() .. cache.length() + T - 1, appends their keys
+  //! and values to `cache` and writes logits.
+  //! - Batched prefill (T > 1) and decode (T == 1) are the same code path.
+  //! - `logits`: (T, vocab) for every position, (1, vocab) for the last position only, or an
+  //!   empty ref (data == nullptr) for none.
+  //! - Throws Error(kInvalidArgument) for an empty `tokens`, a token id outside the vocabulary,
+  //!   or cache.length() + T > cache.capacity(); Error(kShape) for a wrong logits shape.
+  //! @param[in]     tokens T token ids
+  //! @param[in,out] cache  keys/values of earlier positions; length grows by T
+  //! @param[out]    logits (T or 1, vocab_size) float, or empty
+  void forward(
+      std::span<int const> tokens,
+      KVCache& cache,
+      MatrixRef<float> logits,
+      ForwardOptions const& options = {}) const {
+    Config const& c = config();
+    auto const t_count = static_cast<std::int64_t>(tokens.size());
+    require(t_count > 0, ErrorKind::kInvalidArgument, "forward: no tokens");
+    check_tokens(tokens);
+    require(
+        cache.n_layers() == c.n_layers && cache.kv_dim() == c.n_kv_heads * c.head_dim,
+        ErrorKind::kInvalidArgument,
+        "forward: the KV cache was made for another model");
+    require(
+        cache.length() + t_count <= cache.capacity(),
+        ErrorKind::kInvalidArgument,
+        "forward: ",
+        cache.length(),
+        " cached + ",
+        t_count,
+        " new positions exceed the KV cache capacity ",
+        cache.capacity());
+    bool const want_logits = logits.data != nullptr;
+    require(
+        !want_logits ||
+            ((logits.rows == t_count || logits.rows == 1) && logits.cols == c.vocab_size),
+        ErrorKind::kShape,
+        "forward: logits are (",
+        logits.rows,
+        ", ",
+        logits.cols,
+        "), expected (",
+        t_count,
+        " or 1, ",
+        c.vocab_size,
+        ")");
+    QuantPlan const& plan = options.plan != nullptr ? *options.plan : plan_;
+    int const last_layer = options.stop_after_layer < 0
+                               ? c.n_layers - 1
+                               : std::min(options.stop_after_layer, c.n_layers - 1);
+
+    std::int64_t const dim = c.dim;
+    std::int64_t const hd = c.head_dim;
+    std::int64_t const q_dim = std::int64_t{c.n_heads} * hd;
+    std::int64_t const kv_dim = std::int64_t{c.n_kv_heads} * hd;
+    std::int64_t const hidden = c.hidden_dim;
+    int const start = cache.length();
+
+    Buffer x(t_count, dim);        // (T, dim) residual stream
+    Buffer xb(t_count, dim);       // (T, dim) norm output: input of q/k/v and gate/up
+    Buffer q(t_count, q_dim);      // (T, n_heads * hd)
+    Buffer k(t_count, kv_dim);     // (T, n_kv_heads * hd)
+    Buffer v(t_count, kv_dim);     // (T, n_kv_heads * hd)
+    Buffer att(t_count, q_dim);    // (T, n_heads * hd) attention output: input of o
+    Buffer proj(t_count, dim);     // (T, dim) output of o / down
+    Buffer gate(t_count, hidden);  // (T, hidden)
+    Buffer up(t_count, hidden);    // (T, hidden)
+    Buffer act(t_count, hidden);   // (T, hidden) GLU product: input of down
+
+    // Embedding (* embedding_scale; Gemma: sqrt(dim)).
+    for (std::int64_t t = 0; t < t_count; ++t) {
+      float const* e = weights_.embedding.data() +
+                       static_cast<std::ptrdiff_t>(tokens[static_cast<std::size_t>(t)]) * dim;
+      for (std::int64_t j = 0; j < dim; ++j) {
+        x.ref()(t, j) = e[j] * c.embedding_scale;
+      }
+    }
+
+    Runner run{*this, plan, options, ForwardContext{0, start, tokens}};
+    for (int l = 0; l <= last_layer; ++l) {
+      LayerWeights const& lw = weights_.layers[static_cast<std::size_t>(l)];
+      run.ctx.layer = l;
+      // Attention block.
+      cpu::rmsnorm(x.ref(), lw.attn_norm, c.norm_eps, xb.ref());
+      run.group(
+          l,
+          ModuleKind::kQ,
+          xb.ref(),
+          {{ModuleKind::kQ, q.ref()}, {ModuleKind::kK, k.ref()}, {ModuleKind::kV, v.ref()}});
+      apply_rope(q.ref(), c.n_heads, start);
+      apply_rope(k.ref(), c.n_kv_heads, start);
+      for (std::int64_t t = 0; t < t_count; ++t) {
+        std::copy_n(k.ref().row(t), kv_dim, cache.key(l, start + static_cast<int>(t)));
+        std::copy_n(v.ref().row(t), kv_dim, cache.value(l, start + static_cast<int>(t)));
+      }
+      attention(q.ref(), cache, l, start, att.ref());
+      run.group(l, ModuleKind::kO, att.ref(), {{ModuleKind::kO, proj.ref()}});
+      cpu::as_eigen(x.ref()) += cpu::as_eigen(MatrixRef<float const>(proj.ref()));
+      // FFN block.
+      cpu::rmsnorm(x.ref(), lw.ffn_norm, c.norm_eps, xb.ref());
+      run.group(
+          l,
+          ModuleKind::kUp,
+          xb.ref(),
+          {{ModuleKind::kGate, gate.ref()}, {ModuleKind::kUp, up.ref()}});
+      cpu::glu(
+          c.activation == GluActivation::kSilu ? cpu::GluKind::kSwiGlu : cpu::GluKind::kGeGlu,
+          gate.ref(),
+          up.ref(),
+          act.ref());
+      run.group(l, ModuleKind::kDown, act.ref(), {{ModuleKind::kDown, proj.ref()}});
+      cpu::as_eigen(x.ref()) += cpu::as_eigen(MatrixRef<float const>(proj.ref()));
+    }
+    if (last_layer < c.n_layers - 1) {
+      return;  // early stop: the cache rows of later layers were not written
+    }
+    cache.advance(static_cast<int>(t_count));
+    if (!want_logits) {
+      return;
+    }
+    // Final norm and lm_head on the rows whose logits are wanted.
+    std::int64_t const first_row = logits.rows == t_count ? 0 : t_count - 1;
+    MatrixRef<float const> const rows{x.ref().row(first_row), logits.rows, dim, dim};
+    Buffer normed(logits.rows, dim);
+    cpu::rmsnorm(rows, weights_.final_norm, c.norm_eps, normed.ref());
+    std::vector<float> const& head = c.tied_embeddings ? weights_.embedding : weights_.lm_head;
+    cpu::linear_float(normed.ref(), {head.data(), c.vocab_size, dim, dim}, {}, logits);
+  }
+
+  //! forward() returning the logits of the last position (vocab_size floats).
+  [[nodiscard]] std::vector<float> forward_last(
+      std::span<int const> tokens, KVCache& cache, ForwardOptions const& options = {}) const {
+    std::vector<float> out(static_cast<std::size_t>(config().vocab_size));
+    forward(tokens, cache, {out.data(), 1, config().vocab_size, config().vocab_size}, options);
+    return out;
+  }
+
+  //! forward() returning the logits of every position, (T, vocab_size) row-major.
+  [[nodiscard]] std::vector<float> forward_all(
+      std::span<int const> tokens, KVCache& cache, ForwardOptions const& options = {}) const {
+    auto const t = static_cast<std::int64_t>(tokens.size());
+    std::vector<float> out(static_cast<std::size_t>(t * config().vocab_size));
+    forward(tokens, cache, {out.data(), t, config().vocab_size, config().vocab_size}, options);
+    return out;
+  }
+
+private:
+  struct QCache {
+    std::mutex mutex;
+    std::map<ModuleId, cpu::QuantizedWeight> weights;
+  };
+
+  //! An owned (rows, cols) row-major float matrix.
+  struct Buffer {
+    std::vector<float> data;
+    std::int64_t rows;
+    std::int64_t cols;
+    Buffer(std::int64_t r, std::int64_t c)
+        : data(static_cast<std::size_t>(r * c))
+        , rows(r)
+        , cols(c) {}
+    [[nodiscard]] MatrixRef<float> ref() { return {data.data(), rows, cols, cols}; }
+  };
+
+  struct Output {
+    ModuleKind kind;
+    MatrixRef<float> y;
+  };
+
+  //! Runs one sibling group: hook.before (once, representative id), observer (per module),
+  //! linear (per module), hook.after (per module).
+  struct Runner {
+    Model const& model;
+    QuantPlan const& plan;
+    ForwardOptions const& options;
+    ForwardContext ctx;
+
+    void
+    group(int layer, ModuleKind rep, MatrixRef<float> input, std::initializer_list<Output> outs) {
+      if (options.hook != nullptr) {
+        options.hook->before(ModuleId{layer, rep, -1}, input, ctx);
+      }
+      for (Output const& o : outs) {
+        ModuleId const id{layer, o.kind, -1};
+        if (options.observer) {
+          options.observer(id, input, ctx);
+        }
+        model.linear(id, input, o.y, plan);
+        if (options.hook != nullptr) {
+          options.hook->after(id, o.y, ctx);
+        }
+      }
+    }
+  };
+
+  void check_module(ModuleId const& id) const {
+    require(
+        id.layer >= 0 && id.layer < config().n_layers && !id.is_expert(),
+        ErrorKind::kInvalidArgument,
+        "module ",
+        short_name(id),
+        " does not exist in a dense model with ",
+        config().n_layers,
+        " layers");
+  }
+
+  //! Rotates pairs of every head of `m` (T, n_heads * head_dim) in place, row t at position
+  //! start + t. Frequencies theta^(-2i/head_dim) for pair i, angle computed in float as HF.
+  void apply_rope(MatrixRef<float> m, int n_heads, int start) const {
+    Config const& c = config();
+    int const hd = c.head_dim;
+    int const half = hd / 2;
+    std::vector<float> inv_freq(static_cast<std::size_t>(half));
+    for (int i = 0; i < half; ++i) {
+      inv_freq[static_cast<std::size_t>(i)] = static_cast<float>(
+          1.0 / std::pow(static_cast<double>(c.rope_theta), (2.0 * i) / static_cast<double>(hd)));
+    }
+    for (std::int64_t t = 0; t < m.rows; ++t) {
+      auto const pos = static_cast<float>(start + t);
+      for (int i = 0; i < half; ++i) {
+        float const angle = pos * inv_freq[static_cast<std::size_t>(i)];
+        float const cs = std::cos(angle);
+        float const sn = std::sin(angle);
+        for (int h = 0; h < n_heads; ++h) {
+          float* head = m.row(t) + static_cast<std::ptrdiff_t>(h) * hd;
+          int const a = c.rope == RopeStyle::kInterleaved ? 2 * i : i;
+          int const b = c.rope == RopeStyle::kInterleaved ? 2 * i + 1 : i + half;
+          float const x0 = head[a];
+          float const x1 = head[b];
+          head[a] = x0 * cs - x1 * sn;
+          head[b] = x0 * sn + x1 * cs;
+        }
+      }
+    }
+  }
+
+  //! Causal grouped-query attention of rows q (T, n_heads * hd) at positions start + t over
+  //! cached keys/values [0, start + t]; query head h reads KV head h / (n_heads / n_kv_heads).
+  void attention(
+      MatrixRef<float> q, KVCache const& cache, int layer, int start, MatrixRef<float> out) const {
+    Config const& c = config();
+    int const hd = c.head_dim;
+    int const group = c.n_heads / c.n_kv_heads;
+    float const inv_sqrt = 1.0f / std::sqrt(static_cast<float>(hd));
+    std::vector<float> scores(static_cast<std::size_t>(start + q.rows));
+    for (std::int64_t t = 0; t < q.rows; ++t) {
+      int const n_ctx = start + static_cast<int>(t) + 1;
+      for (int h = 0; h < c.n_heads; ++h) {
+        float const* qh = q.row(t) + static_cast<std::ptrdiff_t>(h) * hd;
+        std::ptrdiff_t const kv_off = static_cast<std::ptrdiff_t>(h / group) * hd;
+        float max_score = -INFINITY;
+        for (int s = 0; s < n_ctx; ++s) {
+          float const* kh = cache.key(layer, s) + kv_off;
+          float dot = 0.0f;
+          for (int j = 0; j < hd; ++j) {
+            dot += qh[j] * kh[j];
+          }
+          float const sc = dot * inv_sqrt;
+          scores[static_cast<std::size_t>(s)] = sc;
+          max_score = std::max(max_score, sc);
+        }
+        float sum = 0.0f;
+        for (int s = 0; s < n_ctx; ++s) {
+          float const e = std::exp(scores[static_cast<std::size_t>(s)] - max_score);
+          scores[static_cast<std::size_t>(s)] = e;
+          sum += e;
+        }
+        float* oh = out.row(t) + static_cast<std::ptrdiff_t>(h) * hd;
+        std::fill_n(oh, hd, 0.0f);
+        for (int s = 0; s < n_ctx; ++s) {
+          float const p = scores[static_cast<std::size_t>(s)] / sum;
+          float const* vh = cache.value(layer, s) + kv_off;
+          for (int j = 0; j < hd; ++j) {
+            oh[j] += p * vh[j];
+          }
+        }
+      }
+    }
+  }
+
+  void validate_weights() const {
+    Config const& c = weights_.config;
+    require(
+        c.dim > 0 && c.hidden_dim > 0 && c.n_layers > 0 && c.n_heads > 0 && c.n_kv_heads > 0 &&
+            c.head_dim > 0 && c.vocab_size > 0,
+        ErrorKind::kInvalidArgument,
+        "Model: config sizes must be positive (dim ",
+        c.dim,
+        ", hidden ",
+        c.hidden_dim,
+        ", layers ",
+        c.n_layers,
+        ", heads ",
+        c.n_heads,
+        "/",
+        c.n_kv_heads,
+        ", head_dim ",
+        c.head_dim,
+        ", vocab ",
+        c.vocab_size,
+        ")");
+    require(
+        c.n_heads % c.n_kv_heads == 0,
+        ErrorKind::kInvalidArgument,
+        "Model: n_heads ",
+        c.n_heads,
+        " is not a multiple of n_kv_heads ",
+        c.n_kv_heads);
+    require(
+        c.head_dim % 2 == 0,
+        ErrorKind::kInvalidArgument,
+        "Model: head_dim ",
+        c.head_dim,
+        " is odd");
+    auto expect = [](std::vector<float> const& v, std::int64_t n, std::string const& what) {
+      require(
+          static_cast<std::int64_t>(v.size()) == n,
+          ErrorKind::kShape,
+          "Model: ",
+          what,
+          " has ",
+          v.size(),
+          " floats, expected ",
+          n);
+    };
+    std::int64_t const dim = c.dim;
+    std::int64_t const q_dim = std::int64_t{c.n_heads} * c.head_dim;
+    std::int64_t const kv_dim = std::int64_t{c.n_kv_heads} * c.head_dim;
+    expect(weights_.embedding, std::int64_t{c.vocab_size} * dim, "embedding");
+    expect(weights_.final_norm, dim, "final_norm");
+    if (!c.tied_embeddings) {
+      expect(weights_.lm_head, std::int64_t{c.vocab_size} * dim, "lm_head");
+    }
+    require(
+        static_cast<int>(weights_.layers.size()) == c.n_layers,
+        ErrorKind::kShape,
+        "Model: ",
+        weights_.layers.size(),
+        " layers of weights, config says ",
+        c.n_layers);
+    for (std::size_t l = 0; l < weights_.layers.size(); ++l) {
+      LayerWeights const& lw = weights_.layers[l];
+      std::string const p = "layer " + std::to_string(l) + " ";
+      expect(lw.attn_norm, dim, p + "attn_norm");
+      expect(lw.ffn_norm, dim, p + "ffn_norm");
+      expect(lw.wq, q_dim * dim, p + "wq");
+      expect(lw.wk, kv_dim * dim, p + "wk");
+      expect(lw.wv, kv_dim * dim, p + "wv");
+      expect(lw.wo, dim * q_dim, p + "wo");
+      expect(lw.w_gate, std::int64_t{c.hidden_dim} * dim, p + "w_gate");
+      expect(lw.w_up, std::int64_t{c.hidden_dim} * dim, p + "w_up");
+      expect(lw.w_down, dim * c.hidden_dim, p + "w_down");
+    }
+  }
+
+  Weights weights_;
+  QuantPlan plan_;
+  std::unique_ptr<QCache> qcache_;
+};
+
+}  // namespace spikequant::inline v0::llama
