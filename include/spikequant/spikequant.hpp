@@ -3,6 +3,7 @@
 //! @file Umbrella header: core policies plus the Eigen CPU reference backend (plain C++20).
 #pragma once
 
+#include "spikequant/core/activation.hpp"
 #include "spikequant/core/config.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/estimator.hpp"
@@ -14,5 +15,8 @@
 #include "spikequant/core/policy.hpp"
 #include "spikequant/core/scale_source.hpp"
 #include "spikequant/cpu/gemm.hpp"
+#include "spikequant/cpu/glu.hpp"
 #include "spikequant/cpu/linear.hpp"
 #include "spikequant/cpu/quantize.hpp"
+#include "spikequant/cpu/rmsnorm.hpp"
+#include "spikequant/cpu/smoothquant.hpp"

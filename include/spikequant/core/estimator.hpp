@@ -121,8 +121,9 @@ struct MseClip {
     float best_scale = scale_from_absmax(amax);
     double best_err = -1.0;
     for (int i = 0; i < steps; ++i) {
-      float const ratio =
-          steps == 1 ? 1.0f : 1.0f - (1.0f - min_ratio) * static_cast<float>(i) / (steps - 1);
+      float const ratio = steps == 1 ? 1.0f
+                                     : 1.0f - (1.0f - min_ratio) * static_cast<float>(i) /
+                                                  static_cast<float>(steps - 1);
       float const scale = scale_from_absmax(ratio * amax);
       float const inv = inverse_scale(scale);
       double err = 0.0;

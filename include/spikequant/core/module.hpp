@@ -151,9 +151,15 @@ inline std::string hf_name(ModuleId const& id) {
 
 //! Short display name: "L3.down", "L3.e2.down".
 inline std::string short_name(ModuleId const& id) {
-  std::string s = "L" + std::to_string(id.layer) + ".";
+  // Appends, not "L" + std::to_string(...): GCC 12 raises a false -Wrestrict (PR 105329) on
+  // operator+(char const*, std::string&&) at -O2.
+  std::string s = "L";
+  s += std::to_string(id.layer);
+  s += '.';
   if (id.is_expert()) {
-    s += "e" + std::to_string(id.expert) + ".";
+    s += 'e';
+    s += std::to_string(id.expert);
+    s += '.';
   }
   return s + std::string(to_string(id.kind));
 }

@@ -30,8 +30,11 @@ std::int64_t scale_count(std::int64_t rows, std::int64_t cols) {
         ErrorKind::kShape,
         "PerGroup<",
         G::GroupSize,
-        ">: group size does not divide cols ",
-        cols);
+        ">: group size does not divide cols of (",
+        rows,
+        ", ",
+        cols,
+        ")");
     return rows * (cols / G::GroupSize);
   } else {
     return rows;
@@ -183,7 +186,11 @@ void dequantize(
       G::name,
       " scales need ",
       n,
-      " elements, got ",
+      " elements for codes (",
+      codes.rows,
+      ", ",
+      codes.cols,
+      "), got ",
       scales.size());
   for (std::int64_t r = 0; r < codes.rows; ++r) {
     for (std::int64_t c = 0; c < codes.cols; ++c) {
@@ -209,7 +216,14 @@ struct QuantizedMatrix {
 //! Convenience: allocates and returns codes and scales (dynamic, estimator E).
 template <Granularity G, ReducibleEstimator E = AbsMax>
 QuantizedMatrix<G> quantize_dynamic(MatrixRef<float const> x, E const estimator = {}) {
-  require(x.rows > 0 && x.cols > 0, ErrorKind::kShape, "quantize_dynamic: input must be non-empty");
+  require(
+      x.rows > 0 && x.cols > 0,
+      ErrorKind::kShape,
+      "quantize_dynamic: input must be non-empty, got (",
+      x.rows,
+      ", ",
+      x.cols,
+      ")");
   QuantizedMatrix<G> q{
       x.rows,
       x.cols,
