@@ -8,15 +8,19 @@
 #include <string>
 
 int main(int argc, char** argv) {
+  bool listing = false;
+  for (int i = 1; i < argc; ++i) {
+    listing = listing || std::string(argv[i]).starts_with("--benchmark_list_tests");
+  }
   benchmark::Initialize(&argc, argv);
   int devices = 0;
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+  if (!listing && (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0)) {
     (void)cudaGetLastError();
     std::printf("no CUDA device: skipped (%s)\n", argv[0]);
     return 0;
   }
   cudaDeviceProp prop{};
-  if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) {
+  if (!listing && cudaGetDeviceProperties(&prop, 0) == cudaSuccess) {
     benchmark::AddCustomContext("cuda_device", prop.name);
     benchmark::AddCustomContext(
         "cuda_cc", std::to_string(prop.major) + "." + std::to_string(prop.minor));
