@@ -91,7 +91,9 @@ void append_pod(std::vector<std::byte>& out, T const& v) {
 
 inline std::vector<std::byte> to_bytes(std::string const& s) {
   std::vector<std::byte> out(s.size());
-  std::memcpy(out.data(), s.data(), s.size());
+  if (!s.empty()) {
+    std::memcpy(out.data(), s.data(), s.size());
+  }
   return out;
 }
 

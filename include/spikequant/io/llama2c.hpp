@@ -197,8 +197,7 @@ inline llama::Weights parse_llama2c(std::span<std::byte const> bytes) {
         " is not supported (only 1: fp32, and the legacy header)");
     h = detail::read_llama2c_dims(cur);
     h.shared_classifier = cur.read<std::uint8_t>("shared_classifier") != 0;
-    cur.seek(256);
-    require(bytes.size() >= 256, ErrorKind::kFormat, "llama2.c: truncated 256-byte header");
+    cur.take(256 - cur.offset(), "the rest of the 256-byte header");
   } else {
     h = detail::read_llama2c_dims(cur);
     h.shared_classifier = h.vocab_size > 0;
