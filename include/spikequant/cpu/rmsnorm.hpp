@@ -8,6 +8,7 @@
 #include "spikequant/core/numeric.hpp"
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
