@@ -1,0 +1,223 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file `spikequant eval`: perplexity under the exact protocol of model/perplexity.hpp, for
+//! fp32 and the W8A8 schemes, with static scales calibrated on --calib text.
+//!
+//! Extension point (calibration area): push an EvalExtension onto eval_extensions() from
+//! register_calib_commands(). Its add_options() adds flags (--qfem, --qfep, --recipe,
+//! --plant-spikes, ...) to the eval parser; its configure() runs after the base plan is built
+//! and before static calibration, and may edit EvalSetup: the plan (QFeM exclusions), the
+//! prefix (QFeP), the hook (planted spikes), the model weights (SmoothQuant, through
+//! setup.model.mutable_weights()), and `json` (fields added to the --json output and
+//! printed as "key: value" lines otherwise).
+#pragma once
+
+#include "commands.hpp"
+#include "common.hpp"
+#include "progress.hpp"
+#include "spikequant/model/perplexity.hpp"
+
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+namespace spikequant_tool {
+
+//! Everything one eval run is made of; extensions read and edit it.
+struct EvalSetup {
+  sq::llama::Model& model;
+  sq::io::Tokenizer const* tokenizer;  //!< null when eval runs on --tokens without one
+  ParsedArgs const& args;
+  SchemeChoice scheme;
+  int seq_len = 256;
+  std::int64_t max_tokens = 0;
+  std::int64_t calib_samples = 16;
+  std::vector<int> eval_stream = {};   //!< the evaluation tokens (no BOS)
+  std::vector<int> calib_stream = {};  //!< --calib / --calib-tokens tokens (no BOS); may be empty
+  sq::llama::QuantPlan plan = {};      //!< the plan the evaluation runs with
+  std::optional<sq::llama::Prefix> prefix = {};      //!< QFeP prefix for eval and calibration
+  std::shared_ptr<sq::llama::ModuleHook> hook = {};  //!< active in calibration and eval
+  nlohmann::json json = nlohmann::json::object();    //!< extra output fields
+
+  //! The calibration windows, built like the eval windows (BOS + seq_len - 1 tokens), at
+  //! most calib_samples of them. Throws UsageError when there is no calibration text.
+  [[nodiscard]] std::vector<std::vector<int>> calib_windows() const {
+    if (calib_stream.empty()) {
+      throw UsageError("this needs calibration text: pass --calib FILE or --calib-tokens FILE");
+    }
+    return sq::llama::make_windows(calib_stream, seq_len, model.config().bos_id, calib_samples);
+  }
+  //! ForwardOptions carrying the hook (plan left null = the caller's choice).
+  [[nodiscard]] sq::llama::ForwardOptions forward_options() const {
+    sq::llama::ForwardOptions o;
+    o.hook = hook.get();
+    return o;
+  }
+};
+
+//! Adds flags to eval and edits its setup (see the file comment).
+struct EvalExtension {
+  std::function<void(ArgParser&)> add_options;
+  std::function<void(EvalSetup&)> configure;
+};
+
+inline std::vector<EvalExtension>& eval_extensions() {
+  static std::vector<EvalExtension> ext;
+  return ext;
+}
+
+inline ArgParser eval_parser() {
+  ArgParser p(
+      "eval",
+      "Perplexity of a text (or token file) under a quantization scheme. The stream (no BOS) is\n"
+      "cut into chunks of seq-len - 1 tokens; each window BOS + chunk is one forward on a fresh\n"
+      "KV cache and every chunk token is scored; ppl = exp(mean NLL).");
+  p.option("model", "PATH", "llama2.c .bin file or Hugging Face directory", default_model_path())
+      .option("tokenizer", "FILE", "tokenizer (default: the one beside the model)")
+      .option("text", "FILE", "evaluation text (tokenized without BOS)")
+      .option("tokens", "FILE", "evaluation token ids (whitespace-separated), instead of --text")
+      .option("seq-len", "L", "window length including BOS", "256")
+      .option("max-tokens", "N", "evaluate only the first N tokens of the stream (0: all)", "0")
+      .option("scheme", "S", kSchemeNames, "fp32")
+      .option("calib", "FILE", "calibration text for w8a8-static (windows built like eval's)")
+      .option("calib-tokens", "FILE", "calibration token ids, instead of --calib")
+      .option("calib-samples", "N", "number of calibration windows", "16")
+      .flag("json", "print one JSON object instead of text");
+  for (auto const& e : eval_extensions()) {
+    if (e.add_options) {
+      e.add_options(p);
+    }
+  }
+  p.epilog("example: spikequant eval --text ../shared/data/text/tinystories_val.txt "
+           "--scheme w8a8-per-tensor --json\n");
+  return p;
+}
+
+inline int run_eval(std::span<std::string const> words) {
+  ArgParser const parser = eval_parser();
+  ParsedArgs const args = parser.parse(words);
+  if (args.help()) {
+    std::cout << parser.usage();
+    return 0;
+  }
+  if (args.has("text") == args.has("tokens")) {
+    throw UsageError("eval needs exactly one of --text FILE or --tokens FILE");
+  }
+  if (args.has("calib") && args.has("calib-tokens")) {
+    throw UsageError("give --calib or --calib-tokens, not both");
+  }
+  std::int64_t const seq_len = args.get_int("seq-len");
+  if (seq_len < 2 || seq_len > 1'000'000) {
+    throw UsageError(
+        "--seq-len must be >= 2 (BOS + at least one scored token), got " + std::to_string(seq_len));
+  }
+  std::int64_t const max_tokens = args.get_int("max-tokens");
+  if (max_tokens < 0) {
+    throw UsageError("--max-tokens must be >= 0");
+  }
+  std::int64_t const calib_samples = args.get_int("calib-samples");
+  if (calib_samples < 1) {
+    throw UsageError("--calib-samples must be >= 1");
+  }
+  SchemeChoice const scheme = parse_scheme(args.get("scheme"));
+  bool const has_calib = args.has("calib") || args.has("calib-tokens");
+  if (scheme.act == sq::ActScheme::kStatic && !has_calib) {
+    throw UsageError("w8a8-static needs calibration text: pass --calib FILE (or --calib-tokens)");
+  }
+
+  std::string const model_path = args.get("model");
+  sq::llama::Model model(load_weights(model_path));
+  bool const need_tok = args.has("text") || args.has("calib");
+  auto const tok = load_tokenizer_for(args, model_path, model.config().vocab_size, need_tok);
+
+  EvalSetup setup{model, tok ? &*tok : nullptr, args, scheme};
+  setup.seq_len = static_cast<int>(seq_len);
+  setup.max_tokens = max_tokens;
+  setup.calib_samples = calib_samples;
+  setup.eval_stream = args.has("text") ? text_file_tokens(args.get("text"), *tok)
+                                       : tokens_file_tokens(args.get("tokens"));
+  if (setup.eval_stream.empty()) {
+    sq::fail(sq::ErrorKind::kInvalidArgument, "the evaluation text has no tokens");
+  }
+  model.check_tokens(setup.eval_stream);
+  if (args.has("calib")) {
+    setup.calib_stream = text_file_tokens(args.get("calib"), *tok);
+  } else if (args.has("calib-tokens")) {
+    setup.calib_stream = tokens_file_tokens(args.get("calib-tokens"));
+  }
+  if (has_calib) {
+    sq::require(
+        !setup.calib_stream.empty(),
+        sq::ErrorKind::kInvalidArgument,
+        "the calibration text has no tokens");
+    model.check_tokens(setup.calib_stream);
+  }
+  setup.plan = scheme.plan();
+
+  for (auto const& e : eval_extensions()) {
+    if (e.configure) {
+      e.configure(setup);
+    }
+  }
+
+  sq::llama::Prefix const* prefix = setup.prefix ? &*setup.prefix : nullptr;
+  if (setup.plan.uses_static(model.module_ids())) {
+    auto const windows = setup.calib_windows();
+    ProgressBar bar("calibrate");
+    auto const scales = sq::llama::calibrate_static_scales(
+        model, windows, setup.forward_options(), prefix, [&](std::size_t d, std::size_t n) {
+          bar.update(d, n);
+        });
+    bar.finish();
+    setup.plan.set_static_scales(scales);
+    setup.json["calib_windows"] = windows.size();
+  }
+
+  sq::llama::PerplexityOptions po;
+  po.seq_len = setup.seq_len;
+  po.max_tokens = setup.max_tokens;
+  po.forward = setup.forward_options();
+  po.forward.plan = &setup.plan;
+  po.prefix = prefix;
+  ProgressBar bar("eval");
+  po.on_window = [&](std::size_t d, std::size_t n) { bar.update(d, n); };
+  auto const r = sq::llama::perplexity(model, setup.eval_stream, po);
+  bar.finish();
+
+  nlohmann::json j = {
+      {"scheme", scheme.name},
+      {"ppl", r.ppl},
+      {"nll", r.nll},
+      {"tokens", r.tokens},
+      {"windows", r.windows},
+      {"seq_len", setup.seq_len},
+      {"model", model_path}};
+  for (auto const& [k, v] : setup.json.items()) {
+    j[k] = v;
+  }
+  if (args.flag("json")) {
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf(
+        "%s: ppl %.4f  (nll %.5f over %lld tokens, %lld windows of <= %d)\n",
+        scheme.name.c_str(),
+        r.ppl,
+        r.nll,
+        static_cast<long long>(r.tokens),
+        static_cast<long long>(r.windows),
+        setup.seq_len);
+    for (auto const& [k, v] : setup.json.items()) {
+      std::cout << k << ": " << v.dump() << "\n";
+    }
+  }
+  return 0;
+}
+
+inline void register_eval(Registry& r) {
+  r.add({"eval", "perplexity under fp32 or a W8A8 scheme", run_eval});
+}
+
+}  // namespace spikequant_tool

@@ -1,0 +1,77 @@
+// SPDX-FileCopyrightText: 2026 spikequant authors
+// SPDX-License-Identifier: MIT
+//! @file The `spikequant` command: run LLaMA-family models under W8A8 schemes.
+//!
+//!   spikequant tokenize --text "Once upon a time"
+//!   spikequant generate [--model M] [--prompt P] [--steps N] [--temperature T] [--scheme S]
+//!   spikequant eval --text FILE [--scheme fp32|w8a8-per-token|w8a8-per-tensor|w8a8-static]
+//!
+//! Exit codes: 0 success, 1 runtime error (bad file, bad token id), 2 usage error. Every error
+//! is one line on stderr: "spikequant: error: ...".
+#include "cmd_eval.hpp"
+#include "cmd_generate.hpp"
+#include "cmd_tokenize.hpp"
+#include "commands.hpp"
+
+#if __has_include("calib_commands.hpp")
+#  include "calib_commands.hpp"  // register_calib_commands(Registry&): calibrate, report, eval flags
+#  define SPIKEQUANT_TOOL_HAS_CALIB 1
+#endif
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+void print_help(spikequant_tool::Registry const& r) {
+  std::cout << "usage: spikequant <command> [options]   (spikequant <command> --help)\n\n"
+               "commands:\n";
+  for (auto const& c : r.list()) {
+    std::string name = "  " + c.name;
+    name.resize(14, ' ');
+    std::cout << name << c.summary << "\n";
+  }
+  std::cout << "\nData defaults come from $SPIKEQUANT_DATA (or ../shared/data): the model\n"
+               "models/stories260K/stories260K.bin and its tokenizer tok512.bin.\n";
+}
+
+int error_exit(int code, std::string const& message) {
+  std::fprintf(stderr, "spikequant: error: %s\n", spikequant_tool::one_line(message).c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace spikequant_tool;
+  Registry registry;
+  register_tokenize(registry);
+  register_generate(registry);
+  register_eval(registry);
+#if defined(SPIKEQUANT_TOOL_HAS_CALIB)
+  register_calib_commands(registry);
+#endif
+  std::vector<std::string> const words(argv + 1, argv + argc);
+  try {
+    if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+      print_help(registry);
+      return words.empty() ? 2 : 0;
+    }
+    Command const* cmd = registry.find(words[0]);
+    if (cmd == nullptr) {
+      throw UsageError("unknown command '" + words[0] + "' (see spikequant --help)");
+    }
+    return cmd->run(std::span<std::string const>(words).subspan(1));
+  } catch (UsageError const& e) {
+    return error_exit(2, e.what());
+  } catch (spikequant::Error const& e) {
+    return error_exit(1, e.what());
+  } catch (std::exception const& e) {
+    return error_exit(1, e.what());
+  } catch (...) {
+    return error_exit(1, "unknown error");
+  }
+}
