@@ -359,4 +359,4 @@ inline MethodResult run_method(
   return res;
 }
 
-}  // namespace spikequant::inline v0::calib
+}  // namespace spikequant::v0::calib

@@ -134,4 +134,4 @@ private:
   std::vector<int> history_;
 };
 
-}  // namespace spikequant::inline v0::calib
+}  // namespace spikequant::v0::calib

@@ -283,4 +283,4 @@ inline void write_text_file(std::filesystem::path const& path, std::string const
   require(out.good(), ErrorKind::kIo, "write failed for ", path.string());
 }
 
-}  // namespace spikequant::inline v0::calib
+}  // namespace spikequant::v0::calib

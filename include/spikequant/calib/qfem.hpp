@@ -249,4 +249,4 @@ inline AlphaSearchResult search_alpha(
   return res;
 }
 
-}  // namespace spikequant::inline v0::calib
+}  // namespace spikequant::v0::calib

@@ -131,4 +131,4 @@ inline QfepResult search_prefix(
       options.bos_id);
 }
 
-}  // namespace spikequant::inline v0::calib
+}  // namespace spikequant::v0::calib

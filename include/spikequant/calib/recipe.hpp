@@ -347,4 +347,4 @@ inline nlohmann::json export_quantization_config(Recipe const& r) {
         {"ignore", export_ignore_list(r).at("ignore")}}}};
 }
 
-}  // namespace spikequant::inline v0::calib
+}  // namespace spikequant::v0::calib

@@ -112,4 +112,4 @@ inline llama::Weights apply_smoothing(llama::Weights w, Smoothing const& s) {
   return w;
 }
 
-}  // namespace spikequant::inline v0::calib
+}  // namespace spikequant::v0::calib

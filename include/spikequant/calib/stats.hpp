@@ -331,4 +331,4 @@ inline ModuleStats const& top_module(std::span<ModuleStats const> stats) {
   return *best;
 }
 
-}  // namespace spikequant::inline v0::calib
+}  // namespace spikequant::v0::calib
