@@ -12,7 +12,8 @@
 # $SPIKEQUANT_CUDA_ARCH or nvidia-smi's compute capability (9.0 -> 90a). A PREBUILT_DIR carries
 # its own non-system libraries in PREBUILT_DIR/lib; cuBLAS(Lt) come from this machine's toolkit.
 # Knobs: SPIKEQUANT_MEMCHECK=0 skips memcheck; SPIKEQUANT_BENCH_ARGS adds benchmark flags (e.g.
-# --benchmark_filter=QuantizeRows); SPIKEQUANT_STEP_TIMEOUT (s, default 900) bounds each program.
+# --benchmark_filter=QuantizeRows); SPIKEQUANT_BENCH=0 skips benchmarks; SPIKEQUANT_STEP_TIMEOUT
+# (s, default 300) bounds each program (keep the whole run inside the device tool's 600 s).
 # Exit status: non-zero when a test, a memcheck run or the CUDA example fails (benchmark
 # failures are reported but do not fail the check). Without a GPU: tests "skipped", benchmarks
 # "no device", exit 0.
@@ -22,7 +23,7 @@ prebuilt=${2:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out/logs"
 out=$(cd "$out" && pwd)
-step_timeout=${SPIKEQUANT_STEP_TIMEOUT:-900}
+step_timeout=${SPIKEQUANT_STEP_TIMEOUT:-300}
 results="$out/results.tsv"  # kind \t name \t status \t seconds \t log
 : > "$results"
 commands="$out/commands.txt"
@@ -90,10 +91,10 @@ run() {
   shift 3
   record_cmd "$*"
   local t0 t1 rc status
-  t0=$(date +%s.%N)
+  t0=$(date +%s%N)
   timeout "$step_timeout" "$@" > "$out/$log" 2>&1
   rc=$?
-  t1=$(date +%s.%N)
+  t1=$(date +%s%N)
   if ldd "$1" 2>/dev/null | grep -q 'not found'; then
     ldd "$1" | grep 'not found' >> "$out/$log"
   fi
@@ -106,7 +107,11 @@ run() {
   if [[ $kind == bench && $rc == 0 ]]; then
     if grep -q 'no CUDA device' "$out/$log"; then status="no device"; else status=ok; fi
   fi
-  printf '%s\t%s\t%s\t%.1f\t%s\n' "$kind" "$name" "$status" "$(echo "$t1 - $t0" | bc 2>/dev/null || echo 0)" "$log" >> "$results"
+  if [[ $kind == example && $rc == 0 ]] && grep -q 'no CUDA device' "$out/$log"; then
+    status=skipped
+  fi
+  local ms=$(((t1 - t0) / 1000000))
+  printf '%s\t%s\t%s\t%d.%01d\t%s\n' "$kind" "$name" "$status" $((ms / 1000)) $((ms % 1000 / 100)) "$log" >> "$results"
   printf '   %-8s %-40s %s\n' "$kind" "$name" "$status"
 }
 
@@ -140,7 +145,9 @@ done
 # ---- benchmarks -------------------------------------------------------------------------------
 say "benchmarks"
 jsons=()
+[[ "${SPIKEQUANT_BENCH:-1}" == 0 ]] && say "benchmarks not run (SPIKEQUANT_BENCH=0)"
 for bin in "$prebuilt"/bin/bench/*; do
+  [[ "${SPIKEQUANT_BENCH:-1}" == 0 ]] && break
   [[ -f "$bin" && -x "$bin" && "$bin" != *.py ]] || continue
   name=$(basename "$bin")
   # shellcheck disable=SC2086
