@@ -34,4 +34,4 @@ inline std::filesystem::path find_data_dir() {
   return {};
 }
 
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io

@@ -89,4 +89,4 @@ constexpr std::uint16_t float_to_bf16(float f) noexcept {
   return static_cast<std::uint16_t>((x + rounding) >> 16);
 }
 
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io

@@ -427,4 +427,4 @@ inline llama::Weights load_hf(std::filesystem::path const& dir) {
   return w;
 }
 
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io

@@ -257,4 +257,4 @@ inline llama::Weights load_llama2c(
   }
 }
 
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io

@@ -544,4 +544,4 @@ inline void write_safetensors(
   require(out.good(), ErrorKind::kIo, "cannot write '", path.string(), "'");
 }
 
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io

@@ -138,4 +138,4 @@ private:
   std::shared_ptr<sentencepiece::SentencePieceProcessor> sp_;
 };
 
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io

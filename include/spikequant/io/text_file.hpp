@@ -21,4 +21,4 @@ read_text_file(std::filesystem::path const& path, std::int64_t max_bytes = std::
   return std::string(detail::as_chars(bytes));
 }
 
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io

@@ -96,4 +96,4 @@ inline Tokenizer load_tokenizer(std::filesystem::path const& path) {
       "' (.bin or .model)");
 }
 
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io

@@ -358,4 +358,4 @@ private:
   std::unordered_map<std::string, int> index_;
 };
 
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io

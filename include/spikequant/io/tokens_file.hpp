@@ -61,4 +61,4 @@ inline std::vector<std::int32_t> read_tokens_file(std::filesystem::path const& p
   }
 }
 
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io

@@ -202,4 +202,4 @@ inline std::string_view as_chars(std::span<std::byte const> bytes) noexcept {
 }
 
 }  // namespace detail
-}  // namespace spikequant::inline v0::io
+}  // namespace spikequant::v0::io
