@@ -90,4 +90,4 @@ using SwiGluQuantize = GluQuantize<T, activation::Silu>;
 template <RowElement T>
 using GeGluQuantize = GluQuantize<T, activation::GeluTanh>;
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

@@ -84,4 +84,4 @@ public:
   }
 };
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

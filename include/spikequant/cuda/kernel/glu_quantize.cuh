@@ -43,4 +43,4 @@ struct GluOp {
   SPIKEQUANT_DEVICE static void finish(Params const&, float, std::int64_t, float (&)[N]) {}
 };
 
-}  // namespace spikequant::inline v0::cuda::kernel
+}  // namespace spikequant::v0::cuda::kernel

@@ -276,4 +276,4 @@ struct RowKernel {
   }
 };
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

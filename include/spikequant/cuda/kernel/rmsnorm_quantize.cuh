@@ -44,4 +44,4 @@ struct RmsNormOp {
   }
 };
 
-}  // namespace spikequant::inline v0::cuda::kernel
+}  // namespace spikequant::v0::cuda::kernel

@@ -77,7 +77,7 @@ inline void check_cublas(cublasStatus_t status, char const* call, char const* fi
   }
 }
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda
 
 //! Evaluates a cudaError_t expression once; throws spikequant::Error(kCuda) on failure.
 #define SPIKEQUANT_CUDA_CHECK(expr)                                                                \

@@ -95,4 +95,4 @@ inline void require_device_pointer(void const* ptr, std::string_view what) {
       " is host memory, not device memory");
 }
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

@@ -56,4 +56,4 @@ inline int l2_cache_bytes(int device = 0) {
   return n;
 }
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

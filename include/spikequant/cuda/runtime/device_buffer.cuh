@@ -110,4 +110,4 @@ private:
   std::size_t size_ = 0;
 };
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

@@ -37,4 +37,4 @@ void launch(dim3 grid, typename Kernel::Params const& params, cudaStream_t strea
   SPIKEQUANT_CUDA_CHECK(cudaGetLastError());
 }
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda
