@@ -14,6 +14,6 @@ shift || true
 scripts/install-deps.sh
 cmake -S . -B build-report -DCMAKE_BUILD_TYPE=Release -DSPIKEQUANT_ENABLE_CUDA=OFF \
   -DSPIKEQUANT_BUILD_TESTS=OFF -DSPIKEQUANT_BUILD_BENCH=OFF -DSPIKEQUANT_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build build-report -j"$(nproc)" --target spikequant
+cmake --build build-report -j"$(nproc)" --target spikequant_cli
 mkdir -p "$out"
 build-report/tools/spikequant/spikequant report --out "$out" "$@"

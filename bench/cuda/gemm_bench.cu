@@ -12,8 +12,8 @@
 #include "spikequant/cuda/device/w8a16_gemm.cuh"
 #include "spikequant/cuda/kernel/dequant_epilogue.cuh"
 
-#include <benchmark/benchmark.h>
 #include <algorithm>
+#include <benchmark/benchmark.h>
 #include <cstddef>
 #include <cstdint>
 #include <cublasLt.h>

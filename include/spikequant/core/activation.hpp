@@ -67,4 +67,4 @@ SPIKEQUANT_HOST_DEVICE float glu_value(float gate, float up, A const act = {}) {
 static_assert(GluActivation<activation::Silu>);
 static_assert(GluActivation<activation::GeluTanh>);
 
-}  // namespace spikequant::inline v0
+}  // namespace spikequant::v0

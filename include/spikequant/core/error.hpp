@@ -86,4 +86,4 @@ template <class... Parts>
   throw Error(kind, detail::concat(parts...));
 }
 
-}  // namespace spikequant::inline v0
+}  // namespace spikequant::v0

@@ -143,4 +143,4 @@ struct MseClip {
 static_assert(SampleEstimator<MseClip>);
 static_assert(SampleEstimator<Percentile<99.9>>);
 
-}  // namespace spikequant::inline v0
+}  // namespace spikequant::v0

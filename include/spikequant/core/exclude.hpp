@@ -127,4 +127,4 @@ inline ModuleFilter kind_is(std::initializer_list<ModuleKind> kinds) {
       d};
 }
 
-}  // namespace spikequant::inline v0
+}  // namespace spikequant::v0

@@ -60,4 +60,4 @@ concept ActivationGranularity = Granularity<G> && !std::same_as<G, granularity::
 template <class G>
 concept WeightGranularity = Granularity<G> && !std::same_as<G, granularity::PerToken>;
 
-}  // namespace spikequant::inline v0
+}  // namespace spikequant::v0

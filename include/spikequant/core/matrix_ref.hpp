@@ -28,7 +28,9 @@ struct MatrixRef {
   SPIKEQUANT_HOST_DEVICE T* row(std::int64_t r) const { return data + r * ld; }
   SPIKEQUANT_HOST_DEVICE std::int64_t size() const { return rows * cols; }
   //! Read-only view of the same memory.
-  SPIKEQUANT_HOST_DEVICE operator MatrixRef<T const>() const requires(!std::is_const_v<T>) {
+  //! A template so MatrixRef<T const> declares no conversion to itself (nvcc warning #554).
+  template <class U = T>
+  requires(!std::is_const_v<U>) SPIKEQUANT_HOST_DEVICE operator MatrixRef<U const>() const {
     return {data, rows, cols, ld};
   }
 };
@@ -111,4 +113,4 @@ void require_same_shape(
       ")");
 }
 
-}  // namespace spikequant::inline v0
+}  // namespace spikequant::v0

@@ -191,4 +191,4 @@ inline std::optional<ModuleId> parse_hf_name(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace spikequant::inline v0
+}  // namespace spikequant::v0

@@ -69,4 +69,4 @@ SPIKEQUANT_HOST_DEVICE bool is_finite(float x) {
   return (x == x) && (x - x == 0.0f);
 }
 
-}  // namespace spikequant::inline v0
+}  // namespace spikequant::v0

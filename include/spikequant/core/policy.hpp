@@ -112,4 +112,4 @@ requires(!is_per_group_v<typename P::Granularity>) inline constexpr ActScheme ac
         ? ActScheme::kPerToken
         : (P::is_dynamic ? ActScheme::kPerTensor : ActScheme::kStatic);
 
-}  // namespace spikequant::inline v0
+}  // namespace spikequant::v0

@@ -21,4 +21,4 @@ struct Static {
 template <class S>
 concept ScaleSource = std::same_as<S, Dynamic> || std::same_as<S, Static>;
 
-}  // namespace spikequant::inline v0
+}  // namespace spikequant::v0

@@ -25,4 +25,4 @@ EigenMap<T> as_eigen(MatrixRef<T> const& m) {
   return EigenMap<T>(m.data, m.rows, m.cols, Eigen::OuterStride<>(m.ld));
 }
 
-}  // namespace spikequant::inline v0::cpu
+}  // namespace spikequant::v0::cpu

@@ -150,4 +150,4 @@ inline void gemm_dequant(
   dequant_epilogue({acc.data(), a.rows, b.rows, b.rows}, e, out);
 }
 
-}  // namespace spikequant::inline v0::cpu
+}  // namespace spikequant::v0::cpu

@@ -89,4 +89,4 @@ glu(GluKind kind, MatrixRef<float const> gate, MatrixRef<float const> up, Matrix
   fail(ErrorKind::kInvalidArgument, "glu: unknown GluKind ", static_cast<int>(kind));
 }
 
-}  // namespace spikequant::inline v0::cpu
+}  // namespace spikequant::v0::cpu

@@ -161,4 +161,4 @@ requires(!is_per_group_v<typename P::Granularity>) void linear_w8a8(
   linear_w8a8(x, w, act_scheme_of<P>, static_scale, bias, y);
 }
 
-}  // namespace spikequant::inline v0::cpu
+}  // namespace spikequant::v0::cpu

@@ -234,4 +234,4 @@ QuantizedMatrix<G> quantize_dynamic(MatrixRef<float const> x, E const estimator 
   return q;
 }
 
-}  // namespace spikequant::inline v0::cpu
+}  // namespace spikequant::v0::cpu

@@ -68,4 +68,4 @@ rmsnorm(MatrixRef<float const> x, std::span<float const> weight, float eps, Matr
   }
 }
 
-}  // namespace spikequant::inline v0::cpu
+}  // namespace spikequant::v0::cpu

@@ -205,4 +205,4 @@ inline void fold_smoothing(
   }
 }
 
-}  // namespace spikequant::inline v0::cpu
+}  // namespace spikequant::v0::cpu

@@ -43,4 +43,4 @@ struct Config {
   int eos_id = 2;
 };
 
-}  // namespace spikequant::inline v0::llama
+}  // namespace spikequant::v0::llama

@@ -140,4 +140,4 @@ inline std::vector<int> generate(
   return out;
 }
 
-}  // namespace spikequant::inline v0::llama
+}  // namespace spikequant::v0::llama

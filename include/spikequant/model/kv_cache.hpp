@@ -121,4 +121,4 @@ private:
   std::vector<std::vector<float>> v_;  // n_layers x (capacity, kv_dim)
 };
 
-}  // namespace spikequant::inline v0::llama
+}  // namespace spikequant::v0::llama

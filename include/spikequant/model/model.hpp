@@ -605,4 +605,4 @@ private:
   std::unique_ptr<QCache> qcache_;
 };
 
-}  // namespace spikequant::inline v0::llama
+}  // namespace spikequant::v0::llama

@@ -266,4 +266,4 @@ inline std::map<ModuleId, float> calibrate_static_scales(
   return scales;
 }
 
-}  // namespace spikequant::inline v0::llama
+}  // namespace spikequant::v0::llama

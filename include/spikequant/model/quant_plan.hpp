@@ -220,4 +220,4 @@ private:
   std::map<ModuleId, float> static_scales_;
 };
 
-}  // namespace spikequant::inline v0::llama
+}  // namespace spikequant::v0::llama

@@ -30,4 +30,4 @@ struct Weights {
   std::vector<float> lm_head;     // (vocab_size, dim); empty when config.tied_embeddings
 };
 
-}  // namespace spikequant::inline v0::llama
+}  // namespace spikequant::v0::llama

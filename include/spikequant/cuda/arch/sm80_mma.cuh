@@ -127,4 +127,4 @@ mma_f32_16x8x16(float (&d)[4], std::uint32_t const (&a)[4], std::uint32_t const 
 #endif
 }
 
-}  // namespace spikequant::inline v0::cuda::arch
+}  // namespace spikequant::v0::cuda::arch

@@ -206,4 +206,4 @@ private:
   cublasLtMatmulHeuristicResult_t heuristic_{};
 };
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

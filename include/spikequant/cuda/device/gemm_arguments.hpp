@@ -392,4 +392,4 @@ inline void can_implement_cublaslt_int8(CublasLtInt8Problem const& p) {
   detail::gemm_require_ld(p.ldc, p.n, 1, 4, fn, "c (int32 output)");
 }
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

@@ -63,4 +63,4 @@ private:
   }
 };
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

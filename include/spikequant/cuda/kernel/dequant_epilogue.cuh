@@ -195,4 +195,4 @@ inline void run_dequant_epilogue(DequantKernelArguments const& args, cudaStream_
   SPIKEQUANT_CUDA_CHECK(cudaGetLastError());
 }
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

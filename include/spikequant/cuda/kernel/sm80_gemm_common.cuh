@@ -85,4 +85,4 @@ void launch_sm80_gemm(typename Kernel::Params const& params, dim3 grid, cudaStre
   SPIKEQUANT_CUDA_CHECK(cudaGetLastError());
 }
 
-}  // namespace spikequant::inline v0::cuda::detail
+}  // namespace spikequant::v0::cuda::detail

@@ -241,4 +241,4 @@ struct Sm80Int8GemmKernel {
   }
 };
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

@@ -255,4 +255,4 @@ struct Sm80W8A16GemmKernel {
   }
 };
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda

@@ -63,4 +63,4 @@ constexpr GemmTile select_w8a16_gemm_tile(int cc, std::int64_t m, std::int64_t n
   return m <= 256 ? kSm80W8A16TileSmall : kSm80W8A16TileLarge;
 }
 
-}  // namespace spikequant::inline v0::cuda
+}  // namespace spikequant::v0::cuda
