@@ -3,7 +3,7 @@
 //! @file stories260K, its tokenizer and TinyStories tokens for the calib model tests.
 #pragma once
 
-#include "common/data.hpp"
+#include "common/stories.hpp"
 #include "spikequant/io/llama2c.hpp"
 #include "spikequant/io/text_file.hpp"
 #include "spikequant/io/tokenizer_bin.hpp"
@@ -25,11 +25,11 @@ struct Stories {
 inline Stories* stories() {
   static std::optional<Stories> s = []() -> std::optional<Stories> {
     auto const d = data_dir();
-    auto const m = d / "models" / "stories260K" / "stories260K.bin";
+    auto const m = stories_dir() / "stories260K.bin";
     if (d.empty() || !std::filesystem::exists(m)) {
       return std::nullopt;
     }
-    auto tok = spikequant::io::BinTokenizer::load(d / "models" / "stories260K" / "tok512.bin");
+    auto tok = spikequant::io::BinTokenizer::load(stories_dir() / "tok512.bin");
     auto text = spikequant::io::read_text_file(d / "text" / "tinystories_val.txt");
     text.resize(std::min<std::size_t>(text.size(), 64 * 1024));
     auto ids = tok.encode(text, false, false);

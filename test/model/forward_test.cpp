@@ -3,7 +3,7 @@
 //! @file llama::Model forward on stories260K: prefill == decode, plans, observers, hooks, KV
 //! cache forks, early stop, bad input; and a llama2.c-style single-token reference forward
 //! written independently in this file.
-#include "model/model_fixture.hpp"
+#include "common/stories.hpp"
 #include "spikequant/model/model.hpp"
 
 #include <algorithm>
@@ -20,9 +20,7 @@ using namespace spikequant::llama;
 namespace {
 
 Model const& model() {
-  auto const* m = spikequant_test::stories_model();
-  REQUIRE_MESSAGE(m != nullptr, "stories260K.bin not found: set SPIKEQUANT_DATA");
-  return *m;
+  return spikequant_test::require_stories_model();
 }
 
 // A short real token sequence (BOS + ids inside the 512-token vocabulary).

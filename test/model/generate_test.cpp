@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: MIT
 //! @file Generation: stories260K greedy from BOS reproduces llama2.c's documented output;
 //! sampling is deterministic per seed and respects top-p.
-#include "model/model_fixture.hpp"
+#include "common/stories.hpp"
 #include "spikequant/io/tokenizer.hpp"
 #include "spikequant/model/generate.hpp"
 
@@ -15,9 +15,7 @@ using namespace spikequant::llama;
 
 namespace {
 Model const& model() {
-  auto const* m = spikequant_test::stories_model();
-  REQUIRE_MESSAGE(m != nullptr, "stories260K.bin not found: set SPIKEQUANT_DATA");
-  return *m;
+  return spikequant_test::require_stories_model();
 }
 std::string decode(std::vector<int> const& ids, int prev) {
   auto const tok = io::load_tokenizer(spikequant_test::stories_dir() / "tok512.bin");

@@ -4,7 +4,7 @@
 //! its description (windows = BOS + L-1 tokens, every chunk token scored, NLL in double), in
 //! fp32 and in every W8A8 scheme, on a slice of TinyStories; plus static calibration, prefix
 //! windows and bad input.
-#include "model/model_fixture.hpp"
+#include "common/stories.hpp"
 #include "spikequant/io/text_file.hpp"
 #include "spikequant/io/tokenizer.hpp"
 #include "spikequant/model/perplexity.hpp"
@@ -21,9 +21,7 @@ using namespace spikequant::llama;
 namespace {
 
 Model const& model() {
-  auto const* m = spikequant_test::stories_model();
-  REQUIRE_MESSAGE(m != nullptr, "stories260K.bin not found: set SPIKEQUANT_DATA");
-  return *m;
+  return spikequant_test::require_stories_model();
 }
 
 // 600 tokens of TinyStories validation text, tokenized without BOS.

@@ -1,6 +1,6 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file Shared loading of stories260K for the model tests (skips when the data is absent).
+//! @file stories260K loaded once per test program, shared by the model and calib tests.
 #pragma once
 
 #include "common/data.hpp"
@@ -29,6 +29,13 @@ inline spikequant::llama::Model const* stories_model() {
     return spikequant::llama::Model(spikequant::io::load_llama2c(p));
   }();
   return model ? &*model : nullptr;
+}
+
+//! stories260K, or a failed REQUIRE naming the missing data.
+inline spikequant::llama::Model const& require_stories_model() {
+  auto const* m = stories_model();
+  REQUIRE_MESSAGE(m != nullptr, "stories260K.bin not found: set SPIKEQUANT_DATA");
+  return *m;
 }
 
 }  // namespace spikequant_test
