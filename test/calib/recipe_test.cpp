@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 using namespace spikequant;
 using namespace spikequant::calib;
@@ -25,6 +26,7 @@ Recipe sample() {
   s.alpha = 0.8f;
   s.layers = {{{1.0f, 2.0f}, {}}, {{}, {0.5f, 0.25f}}};
   r.smoothing = s;
+  r.plant_spikes = PlantSpikesOptions{1000.0f, 29889, 1, {0, 1}};
   return r;
 }
 }  // namespace
@@ -82,6 +84,12 @@ TEST_CASE("recipe: malformed input is rejected with a format error naming the ke
   j = good;
   j["smoothquant"]["layers"][0]["attn"] = nlohmann::json::array({1.0, 0.0});
   expect_format_error(j, "attn");
+  j = good;
+  j["plant_spikes"]["factor"] = 0.0;
+  expect_format_error(j, "plant_spikes.factor");
+  j = good;
+  j["plant_spikes"]["layers"] = nlohmann::json::array({0, -1});
+  expect_format_error(j, "plant_spikes.layers");
   expect_format_error(nlohmann::json::array(), "object");
   auto const bad = std::filesystem::temp_directory_path() / "spikequant_recipe_bad.json";
   { std::ofstream(bad) << "{ not json"; }
@@ -116,4 +124,47 @@ TEST_CASE("file_hash is stable and content-sensitive") {
   // FNV-1a 64 of "a" is af63dc4c8601ec8c (published test vector).
   CHECK(file_hash(p) == "fnv1a64:af63dc4c8601ec8c");
   std::filesystem::remove(p);
+}
+
+TEST_CASE("check_recipe_fits: module names, smoothing lengths, token ids against a model") {
+  // A 2-layer model of dim 2 with vocab 32000, modules q k v o gate up down per layer.
+  std::vector<ModuleId> mods;
+  for (int l = 0; l < 2; ++l) {
+    for (ModuleKind k :
+         {ModuleKind::kQ,
+          ModuleKind::kK,
+          ModuleKind::kV,
+          ModuleKind::kO,
+          ModuleKind::kGate,
+          ModuleKind::kUp,
+          ModuleKind::kDown}) {
+      mods.push_back({l, k, -1});
+    }
+  }
+  auto r = sample();
+  r.static_scales.erase(ModuleId{4, ModuleKind::kDown, -1});  // sample() has 5 layers there
+  CHECK_NOTHROW(check_recipe_fits(r, mods, 2, 2, 32000));
+  auto expect = [&](Recipe const& bad, std::int64_t dim, int vocab, std::string const& needle) {
+    try {
+      check_recipe_fits(bad, mods, 2, dim, vocab);
+      FAIL("accepted a recipe that does not fit");
+    } catch (Error const& e) {
+      CHECK(e.kind() == ErrorKind::kFormat);
+      CHECK_MESSAGE(std::string(e.what()).find(needle) != std::string::npos, e.what());
+    }
+  };
+  auto bad = r;
+  bad.excluded.insert({5, ModuleKind::kDown, -1});
+  expect(bad, 2, 32000, "model.layers.5.mlp.down_proj");
+  bad = r;
+  bad.static_scales[{0, ModuleKind::kDown, 3}] = 1.0f;  // an expert the model lacks
+  expect(bad, 2, 32000, "static_scales");
+  expect(r, 3, 32000, "smoothquant.layers[0].attn has 2 factors");
+  bad = r;
+  bad.smoothing->layers.pop_back();
+  expect(bad, 2, 32000, "smoothquant.layers has 1");
+  expect(r, 2, 512, "vocabulary");
+  bad = r;
+  bad.plant_spikes->layers = {0, 2};
+  expect(bad, 2, 32000, "plant_spikes.layers");
 }

@@ -10,6 +10,7 @@
 #include "spikequant/calib/recipe.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -175,15 +176,23 @@ inline void add_eval_calib_options(ArgParser& p) {
       .option(
           "recipe",
           "FILE",
-          "apply a recipe written by calibrate/report (exclusions, prefix, smoothing)")
-      .option("write-recipe", "FILE", "write what this run decided as a recipe JSON");
+          "apply a recipe written by --write-recipe or calibrate --recipe: its scheme (unless "
+          "--scheme is given), planted spikes, prefix, smoothing, exclusions and static scales "
+          "(then no --calib is needed); a --qfem/--qfep/--smoothquant/--plant-spikes flag "
+          "replaces that part")
+      .option(
+          "write-recipe",
+          "FILE",
+          "write what this run decided (scheme, exclusions, alpha, prefix, smoothing, static "
+          "scales, planted spikes) as a recipe JSON");
   add_plant_options(p);
 }
 
 inline void configure_eval_calib(EvalSetup& s) {
   auto const& args = s.args;
   auto& model = s.model;
-  int const bos = model.config().bos_id;
+  auto const& cfg = model.config();
+  int const bos = cfg.bos_id;
   std::string const qfem = args.get("qfem");
   std::string const qfep = args.get("qfep");
   std::string const smooth = args.get("smoothquant");
@@ -192,22 +201,48 @@ inline void configure_eval_calib(EvalSetup& s) {
   if (!want_any) {
     return;
   }
+  // The recipe first: its scheme (unless --scheme is given), planted spikes, prefix,
+  // smoothing, exclusions and static scales apply unless a flag of this run replaces them.
+  std::optional<calib::Recipe> loaded;
+  if (args.has("recipe")) {
+    loaded = calib::read_recipe(args.get("recipe"));
+    calib::check_recipe_fits(*loaded, model.module_ids(), cfg.n_layers, cfg.dim, cfg.vocab_size);
+    std::string const path = args.get("model");
+    if (!loaded->model_hash.empty() && fs::is_regular_file(path) &&
+        calib::file_hash(path) != loaded->model_hash) {
+      std::fprintf(
+          stderr,
+          "spikequant: warning: the recipe was written for %s (%s), not for this model file\n",
+          loaded->model_path.c_str(),
+          loaded->model_hash.c_str());
+    }
+    if (!args.has("scheme")) {
+      s.scheme = parse_scheme(std::string(sq::to_string(loaded->scheme)));
+      s.plan = s.scheme.plan();
+    }
+  }
   if (!s.scheme.act && (qfem != "off" || smooth != "off")) {
     throw UsageError("--qfem and --smoothquant need a w8a8 --scheme");
   }
+  if (!s.scheme.act && args.has("write-recipe")) {
+    throw UsageError("--write-recipe needs a w8a8 --scheme (the recipe records the scheme)");
+  }
   // Planted spikes first: everything after sees them.
-  if (auto hook = make_plant_hook(args, model, s.tokenizer)) {
+  std::shared_ptr<calib::PlantedSpikesHook> hook = make_plant_hook(args, model, s.tokenizer);
+  if (!hook && loaded && loaded->plant_spikes) {
+    hook = std::make_shared<calib::PlantedSpikesHook>(*loaded->plant_spikes, cfg.n_layers);
+  }
+  if (hook) {
     s.hook = hook;
     s.json["plant_spikes"] = {
         {"factor", hook->spikes().options().factor},
         {"token", hook->spikes().options().token},
         {"modules", module_names(hook->spikes().planted_modules())}};
   }
+  // The recipe's static scales were measured with its spikes, prefix and smoothing; a flag
+  // that changes those activations makes eval recalibrate them from --calib.
+  bool const recipe_activations = !args.has("plant-spikes") && qfep == "off" && smooth == "off";
   calib::Recipe recipe;
-  std::optional<calib::Recipe> loaded;
-  if (args.has("recipe")) {
-    loaded = calib::read_recipe(args.get("recipe"));
-  }
   // QFeP.
   std::vector<int> prefix_ids;
   std::optional<calib::SharedCalibration> shared;
@@ -265,6 +300,7 @@ inline void configure_eval_calib(EvalSetup& s) {
   } else if (loaded && loaded->smoothing) {
     model.mutable_weights() = calib::apply_smoothing(model.weights(), *loaded->smoothing);
     recipe.smoothing = loaded->smoothing;
+    s.json["smoothquant"] = loaded->smoothing->alpha;
   }
   if (!prefix_ids.empty()) {
     if (recipe.smoothing) {
@@ -319,23 +355,57 @@ inline void configure_eval_calib(EvalSetup& s) {
     excluded = loaded->excluded;
     recipe.alpha = loaded->alpha;
   }
-  if (qfem != "off" || (loaded && !loaded->excluded.empty())) {
+  if (qfem != "off" || (s.scheme.act && loaded && !loaded->excluded.empty())) {
     for (auto const& id : excluded) {
       s.plan.set_mode(id, sq::llama::LinearMode::kW8A16);
     }
     s.json["excluded_modules"] = module_names(excluded);
     s.json["excluded_groups"] = calib::group_representatives(excluded).size();
-    s.json["total_groups"] = model.config().n_layers * 4;
+    s.json["total_groups"] = cfg.n_layers * 4;
+  }
+  // Static scales from the recipe: every module that runs w8a8-static needs one.
+  auto const ids = model.module_ids();
+  if (loaded && !loaded->static_scales.empty() && s.plan.uses_static(ids)) {
+    if (recipe_activations) {
+      for (auto const& id : ids) {
+        auto const q = s.plan.get(id);
+        sq::require(
+            q.mode != sq::llama::LinearMode::kW8A8 || q.act != sq::ActScheme::kStatic ||
+                loaded->static_scales.contains(id),
+            sq::ErrorKind::kFormat,
+            "recipe: static_scales has no scale for ",
+            sq::hf_name(id));
+      }
+      s.plan.set_static_scales(loaded->static_scales);
+      s.json["static_scales"] = "recipe";
+    } else {
+      s.json["static_scales"] = "recalibrated (--qfep, --smoothquant or --plant-spikes given)";
+    }
+  }
+  // Static calibration and the evaluation continue after the prefix's cache: make the hook's
+  // token history the prefix again (searches above ran other sequences through it).
+  if (s.prefix) {
+    calib::declare_prefix(s.hook.get(), s.prefix->ids);
   }
   if (args.has("write-recipe")) {
-    recipe.model_path = args.get("model");
-    recipe.model_hash =
-        fs::is_regular_file(recipe.model_path) ? calib::file_hash(recipe.model_path) : "";
-    recipe.scheme = s.scheme.act.value_or(sq::ActScheme::kPerTensor);
+    std::string const model_path = args.get("model");
+    recipe.model_path = model_path;
+    recipe.model_hash = fs::is_regular_file(model_path) ? calib::file_hash(model_path) : "";
+    recipe.scheme = *s.scheme.act;
     recipe.excluded = excluded;
     recipe.prefix_ids = prefix_ids;
     recipe.prefix_text = ids_text(s.tokenizer, prefix_ids);
-    calib::write_recipe(recipe, args.get("write-recipe"));
+    if (hook) {
+      recipe.plant_spikes = hook->spikes().options();
+    }
+    // Written once the static scales the evaluation runs with are known.
+    s.after_calibration.push_back([recipe, out = args.get("write-recipe")](EvalSetup const& st) {
+      calib::Recipe r = recipe;
+      if (r.scheme == sq::ActScheme::kStatic) {
+        r.static_scales = st.plan.static_scales();
+      }
+      calib::write_recipe(r, out);
+    });
   }
 }
 

@@ -27,7 +27,11 @@ inline ArgParser calibrate_parser() {
       .option("top", "K", "top tokens listed per module", "3")
       .option("json", "OUT", "write the statistics as JSON to OUT")
       .option("plots", "DIR", "write fig1_layer_max.svg and fig2_token_scales.svg to DIR")
-      .option("recipe", "OUT", "write a recipe with the static (AQ3) scales to OUT");
+      .option(
+          "recipe",
+          "OUT",
+          "write a w8a8-static recipe (the static scales of every module, the planted spikes) to "
+          "OUT; `eval --recipe OUT` with the same --seq-len then needs no --calib");
   add_plant_options(p);
   return p;
 }
@@ -156,7 +160,10 @@ inline int run_calibrate(std::span<std::string const> words) {
     r.model_path = model_path;
     r.model_hash = fs::is_regular_file(model_path) ? calib::file_hash(model_path) : "";
     r.scheme = sq::ActScheme::kStatic;
-    r.static_scales = calib::static_scales(cal.stats);
+    r.static_scales = calib::static_scales(cal.stats);  // = eval's calibrate_static_scales
+    if (hook) {
+      r.plant_spikes = hook->spikes().options();
+    }
     calib::write_recipe(r, args.get("recipe"));
   }
   return 0;

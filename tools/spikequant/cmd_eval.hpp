@@ -8,8 +8,11 @@
 //! --plant-spikes, ...) to the eval parser; its configure() runs after the base plan is built
 //! and before static calibration, and may edit EvalSetup: the plan (QFeM exclusions), the
 //! prefix (QFeP), the hook (planted spikes), the model weights (SmoothQuant, through
-//! setup.model.mutable_weights()), and `json` (fields added to the --json output and
-//! printed as "key: value" lines otherwise).
+//! setup.model.mutable_weights()), the static scales (a recipe's: static calibration then
+//! runs only when a static module has no scale), and `json` (fields added to the --json
+//! output and printed as "key: value" lines otherwise). Callbacks it pushes onto
+//! `after_calibration` run once the plan is final (static scales set), before the evaluation
+//! (e.g. writing a recipe).
 #pragma once
 
 #include "commands.hpp"
@@ -41,6 +44,8 @@ struct EvalSetup {
   std::optional<sq::llama::Prefix> prefix = {};      //!< QFeP prefix for eval and calibration
   std::shared_ptr<sq::llama::ModuleHook> hook = {};  //!< active in calibration and eval
   nlohmann::json json = nlohmann::json::object();    //!< extra output fields
+  //! Run after static calibration with the final setup (see the file comment).
+  std::vector<std::function<void(EvalSetup const&)>> after_calibration = {};
 
   //! The calibration windows, built like the eval windows (BOS + seq_len - 1 tokens), at
   //! most calib_samples of them. Throws UsageError when there is no calibration text.
@@ -124,7 +129,9 @@ inline int run_eval(std::span<std::string const> words) {
   }
   SchemeChoice const scheme = parse_scheme(args.get("scheme"));
   bool const has_calib = args.has("calib") || args.has("calib-tokens");
-  if (scheme.act == sq::ActScheme::kStatic && !has_calib) {
+  // Static scales may also come from a recipe (an extension's --recipe); without either,
+  // fail before loading anything.
+  if (scheme.act == sq::ActScheme::kStatic && !has_calib && !args.has("recipe")) {
     throw UsageError("w8a8-static needs calibration text: pass --calib FILE (or --calib-tokens)");
   }
 
@@ -164,7 +171,16 @@ inline int run_eval(std::span<std::string const> words) {
   }
 
   sq::llama::Prefix const* prefix = setup.prefix ? &*setup.prefix : nullptr;
-  if (setup.plan.uses_static(model.module_ids())) {
+  bool missing_scale = false;  // a static module without a scale (none came from a recipe)
+  for (auto const& id : model.module_ids()) {
+    auto const q = setup.plan.get(id);
+    missing_scale = missing_scale || (q.mode == sq::llama::LinearMode::kW8A8 &&
+                                      q.act == sq::ActScheme::kStatic && !(q.static_scale > 0.0f));
+  }
+  if (missing_scale) {
+    if (setup.calib_stream.empty()) {
+      throw UsageError("w8a8-static needs calibration text: pass --calib FILE (or --calib-tokens)");
+    }
     auto const windows = setup.calib_windows();
     ProgressBar bar("calibrate");
     auto const scales = sq::llama::calibrate_static_scales(
@@ -174,6 +190,9 @@ inline int run_eval(std::span<std::string const> words) {
     bar.finish();
     setup.plan.set_static_scales(scales);
     setup.json["calib_windows"] = windows.size();
+  }
+  for (auto const& f : setup.after_calibration) {
+    f(setup);
   }
 
   sq::llama::PerplexityOptions po;
@@ -188,7 +207,7 @@ inline int run_eval(std::span<std::string const> words) {
   bar.finish();
 
   nlohmann::json j = {
-      {"scheme", scheme.name},
+      {"scheme", setup.scheme.name},
       {"ppl", r.ppl},
       {"nll", r.nll},
       {"tokens", r.tokens},
@@ -203,7 +222,7 @@ inline int run_eval(std::span<std::string const> words) {
   } else {
     std::printf(
         "%s: ppl %.4f  (nll %.5f over %lld tokens, %lld windows of <= %d)\n",
-        scheme.name.c_str(),
+        setup.scheme.name.c_str(),
         r.ppl,
         r.nll,
         static_cast<long long>(r.tokens),

@@ -31,6 +31,7 @@ struct PlantSpikesOptions {
   int token = -1;  //!< the token whose first occurrence spikes (the tokenizer's ".")
   int bos_id = 1;
   std::set<int> layers;  //!< layers whose down input spikes; empty: first and last
+  friend bool operator==(PlantSpikesOptions const&, PlantSpikesOptions const&) = default;
 };
 
 //! The planted-spike transformation, independent of any model class: the forward calls

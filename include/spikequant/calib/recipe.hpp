@@ -15,10 +15,15 @@
 //!            "excluded": ["model.layers.1.mlp.down_proj"]},  // W8A16 modules (HF names)
 //!   "qfep": {"prefix_ids": [1, 403, 29889], "prefix_text": " all."},  // optional
 //!   "static_scales": {"model.layers.0.self_attn.q_proj": 0.0123},   // absmax / 127
-//!   "smoothquant": {"alpha": 0.8, "layers": [{"layer": 0, "attn": [..dim..], "ffn": []}]}
+//!   "smoothquant": {"alpha": 0.8, "layers": [{"layer": 0, "attn": [..dim..], "ffn": []}]},
 //!                                              // optional; [] means "not smoothed"
+//!   "plant_spikes": {"factor": 1000, "token": 29889, "bos_id": 1, "layers": [0, 4]}
+//!                                              // optional; the planted-spike hook in effect
 //! }
 //! @endcode
+//! `static_scales` holds every module's scale when the scheme is w8a8-static (what the
+//! evaluation ran with), else it may be empty. Floats are written with enough digits to read
+//! back bit-identical. `check_recipe_fits` checks a recipe against a model's shape.
 //! Export (`export_quantization_config`): compressed-tensors' `quantization_config`, W8A8
 //! INT8 symmetric, per-channel weights, activations per token (AQ1) or per tensor
 //! (AQ2 dynamic, AQ3 static), with `ignore` = lm_head + the excluded modules. Note: vLLM runs
@@ -27,6 +32,7 @@
 //! checkpoint; prepend the prefix in the serving code).
 #pragma once
 
+#include "spikequant/calib/plant_spikes.hpp"
 #include "spikequant/calib/smoothquant.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/module.hpp"
@@ -42,6 +48,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -59,6 +66,7 @@ struct Recipe {
   std::string prefix_text;
   std::map<ModuleId, float> static_scales;  //!< per module, absmax / 127
   std::optional<Smoothing> smoothing;
+  std::optional<PlantSpikesOptions> plant_spikes;  //!< planted spikes in effect (layers resolved)
 
   friend bool operator==(Recipe const&, Recipe const&) = default;
 };
@@ -177,6 +185,15 @@ inline nlohmann::json to_json(Recipe const& r) {
   } else {
     j["smoothquant"] = nullptr;
   }
+  if (r.plant_spikes) {
+    j["plant_spikes"] = {
+        {"factor", r.plant_spikes->factor},
+        {"token", r.plant_spikes->token},
+        {"bos_id", r.plant_spikes->bos_id},
+        {"layers", r.plant_spikes->layers}};
+  } else {
+    j["plant_spikes"] = nullptr;
+  }
   return j;
 }
 
@@ -286,7 +303,130 @@ inline Recipe recipe_from_json(nlohmann::json const& j) {
     }
     r.smoothing = std::move(sm);
   }
+  if (auto it = j.find("plant_spikes"); it != j.end() && !it->is_null()) {
+    PlantSpikesOptions ps;
+    auto const& f = need(*it, "factor", "plant_spikes");
+    require(
+        f.is_number() && f.get<double>() > 0.0 && f.get<double>() <= 3.0e38,
+        ErrorKind::kFormat,
+        "recipe: plant_spikes.factor must be a finite float > 0");
+    ps.factor = f.get<float>();
+    auto int_field = [&](char const* key) {
+      auto const& v = need(*it, key, "plant_spikes");
+      require(
+          v.is_number_integer() && v.get<std::int64_t>() >= 0 &&
+              v.get<std::int64_t>() < (std::int64_t{1} << 31),
+          ErrorKind::kFormat,
+          "recipe: plant_spikes.",
+          key,
+          " must be an integer >= 0");
+      return v.get<int>();
+    };
+    ps.token = int_field("token");
+    ps.bos_id = int_field("bos_id");
+    auto const& layers = need(*it, "layers", "plant_spikes");
+    require(
+        layers.is_array() && !layers.empty(),
+        ErrorKind::kFormat,
+        "recipe: plant_spikes.layers must be a non-empty array");
+    for (auto const& e : layers) {
+      require(
+          e.is_number_integer() && e.get<std::int64_t>() >= 0 &&
+              e.get<std::int64_t>() < (std::int64_t{1} << 31),
+          ErrorKind::kFormat,
+          "recipe: plant_spikes.layers holds ",
+          e.dump(),
+          " (need layer indices >= 0)");
+      ps.layers.insert(e.get<int>());
+    }
+    r.plant_spikes = std::move(ps);
+  }
   return r;
+}
+
+//! Checks that a recipe fits a model: every module it names (excluded, static scales) is one
+//! of `modules`, smoothing has `n_layers` entries of `dim` factors (or none), prefix and
+//! planted-spike token ids are below `vocab_size`, planted layers below `n_layers`. Throws
+//! Error(kFormat) naming the first mismatch.
+inline void check_recipe_fits(
+    Recipe const& r,
+    std::span<ModuleId const> modules,
+    int n_layers,
+    std::int64_t dim,
+    int vocab_size) {
+  std::set<ModuleId> const known(modules.begin(), modules.end());
+  auto check_module = [&](ModuleId const& id, char const* where) {
+    require(
+        known.contains(id),
+        ErrorKind::kFormat,
+        "recipe: ",
+        where,
+        " names ",
+        hf_name(id),
+        ", which this model (",
+        n_layers,
+        " layers) does not have");
+  };
+  for (auto const& id : r.excluded) {
+    check_module(id, "qfem.excluded");
+  }
+  for (auto const& [id, unused] : r.static_scales) {
+    check_module(id, "static_scales");
+  }
+  for (int id : r.prefix_ids) {
+    require(
+        id < vocab_size,
+        ErrorKind::kFormat,
+        "recipe: qfep.prefix_ids holds ",
+        id,
+        ", outside the vocabulary (",
+        vocab_size,
+        ")");
+  }
+  if (r.smoothing) {
+    require(
+        r.smoothing->layers.size() == static_cast<std::size_t>(n_layers),
+        ErrorKind::kFormat,
+        "recipe: smoothquant.layers has ",
+        r.smoothing->layers.size(),
+        " entries, the model has ",
+        n_layers,
+        " layers");
+    for (std::size_t l = 0; l < r.smoothing->layers.size(); ++l) {
+      auto const& ls = r.smoothing->layers[l];
+      for (auto const* v : {&ls.attn, &ls.ffn}) {
+        require(
+            v->empty() || static_cast<std::int64_t>(v->size()) == dim,
+            ErrorKind::kFormat,
+            "recipe: smoothquant.layers[",
+            l,
+            "].",
+            v == &ls.attn ? "attn" : "ffn",
+            " has ",
+            v->size(),
+            " factors, the model's dim is ",
+            dim);
+      }
+    }
+  }
+  if (r.plant_spikes) {
+    require(
+        r.plant_spikes->token < vocab_size && r.plant_spikes->bos_id < vocab_size,
+        ErrorKind::kFormat,
+        "recipe: plant_spikes.token / bos_id outside the vocabulary (",
+        vocab_size,
+        ")");
+    for (int l : r.plant_spikes->layers) {
+      require(
+          l < n_layers,
+          ErrorKind::kFormat,
+          "recipe: plant_spikes.layers holds ",
+          l,
+          ", the model has ",
+          n_layers,
+          " layers");
+    }
+  }
 }
 
 //! Writes the recipe as indented JSON. Throws Error(kIo) when the file cannot be written.
