@@ -347,7 +347,11 @@ TEST_CASE("eval --recipe: malformed or mismatched recipes are one-line errors") 
   }
 }
 
-TEST_CASE("report with small sizes writes report.json with the table rows") {
+// Suite "slow" becomes the CTest label `slow`: about 7 s in Release, 99 s under ASan+UBSan, so
+// the sanitizer pass of scripts/test.sh skips it (the Release pass runs it).
+TEST_CASE(
+    "report with small sizes writes report.json with the table rows" *
+    doctest::test_suite("slow")) {
   fs::path const out = temp_dir() / "report";
   auto const r = run("report --calib-tokens 512 --eval-tokens 1024 --seq-len 64 --out " + q(out));
   INFO(r.err);
