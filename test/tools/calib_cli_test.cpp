@@ -4,7 +4,7 @@
 //! stories260K (small sizes, seq-len 64): calibrate --json/--plots/--recipe, eval with
 //! --plant-spikes/--qfem/--qfep, the recipe round trip (eval --write-recipe, then eval
 //! --recipe without --calib gives the same perplexity), malformed recipes, and report.
-#include "common/data.hpp"
+#include "tools/cli_runner.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -21,63 +21,9 @@
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using namespace spikequant_test::cli;
 
 namespace {
-
-struct Result {
-  int rc = -1;
-  bool signaled = false;
-  std::string out;
-  std::string err;
-};
-
-fs::path temp_dir() {
-  static fs::path const dir = [] {
-    fs::path d =
-        fs::temp_directory_path() / ("spikequant_calib_cli_test_" + std::to_string(getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-std::string slurp(fs::path const& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string quote(std::string const& s) {
-  std::string q = "'";
-  for (char c : s) {
-    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return q + "'";
-}
-
-std::string q(fs::path const& p) {
-  return quote(p.string());
-}
-
-// Runs the binary with `args` (already shell-quoted where needed), SPIKEQUANT_DATA set.
-Result run(std::string const& args) {
-  fs::path const out = temp_dir() / "stdout.txt";
-  fs::path const err = temp_dir() / "stderr.txt";
-  std::string const cmd = "SPIKEQUANT_DATA=" + quote(spikequant_test::data_dir().string()) + " " +
-                          quote(SPIKEQUANT_CLI_PATH) + " " + args + " >" + q(out) + " 2>" + q(err);
-  int const status = std::system(cmd.c_str());
-  Result r;
-  if (WIFEXITED(status)) {
-    r.rc = WEXITSTATUS(status);
-  } else {
-    r.signaled = true;
-  }
-  r.signaled = r.signaled || r.rc > 128;  // a shell reports a signal as 128 + signal
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
 
 // Runs `args` (which must succeed) and parses its stdout as one JSON object.
 json run_json(std::string const& args) {
@@ -85,17 +31,6 @@ json run_json(std::string const& args) {
   INFO("spikequant " << args << "\nstderr: " << r.err);
   REQUIRE(r.rc == 0);
   return json::parse(r.out);
-}
-
-// Non-zero exit `rc`, nothing on stdout, exactly one "spikequant: error: ..." line on stderr.
-void check_one_line_error(Result const& r, int rc, std::string const& must_contain) {
-  CAPTURE(r.err);
-  CHECK_FALSE(r.signaled);
-  CHECK(r.rc == rc);
-  CHECK(r.out.empty());
-  CHECK(r.err.rfind("spikequant: error: ", 0) == 0);
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(r.err.find(must_contain) != std::string::npos);
 }
 
 std::string text() {

@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: MIT
 //! @file The `spikequant` binary run as a user runs it: tokenize, generate, eval --json, and
 //! bad input (each must exit non-zero with exactly one "spikequant: error:" line, no crash).
-#include "common/data.hpp"
 #include "spikequant/io/tokenizer.hpp"
+#include "tools/cli_runner.hpp"
 
 #include <cstdlib>
 #include <doctest/doctest.h>
@@ -17,71 +17,9 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+using namespace spikequant_test::cli;
 
 namespace {
-
-struct Result {
-  int rc = -1;
-  bool signaled = false;
-  std::string out;
-  std::string err;
-};
-
-fs::path temp_dir() {
-  static fs::path const dir = [] {
-    fs::path d = fs::temp_directory_path() / ("spikequant_cli_test_" + std::to_string(getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-std::string slurp(fs::path const& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string quote(std::string const& s) {
-  std::string q = "'";
-  for (char c : s) {
-    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return q + "'";
-}
-
-// Runs the binary with `args` (already shell-quoted where needed), SPIKEQUANT_DATA set.
-Result run(std::string const& args) {
-  fs::path const out = temp_dir() / "stdout.txt";
-  fs::path const err = temp_dir() / "stderr.txt";
-  std::string const cmd = "SPIKEQUANT_DATA=" + quote(spikequant_test::data_dir().string()) + " " +
-                          quote(SPIKEQUANT_CLI_PATH) + " " + args + " >" + quote(out.string()) +
-                          " 2>" + quote(err.string());
-  int const status = std::system(cmd.c_str());
-  Result r;
-  if (WIFEXITED(status)) {
-    r.rc = WEXITSTATUS(status);
-  } else {
-    r.signaled = true;
-  }
-  // A shell reports a child killed by a signal as 128 + signal.
-  r.signaled = r.signaled || r.rc > 128;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
-
-// Non-zero exit `rc`, nothing on stdout, exactly one "spikequant: error: ..." line on stderr.
-void check_one_line_error(Result const& r, int rc, std::string const& must_contain) {
-  CAPTURE(r.err);
-  CHECK_FALSE(r.signaled);
-  CHECK(r.rc == rc);
-  CHECK(r.out.empty());
-  CHECK(r.err.rfind("spikequant: error: ", 0) == 0);
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(r.err.find(must_contain) != std::string::npos);
-}
 
 fs::path write_file(std::string const& name, std::string const& content) {
   fs::path const p = temp_dir() / name;
