@@ -35,6 +35,21 @@ struct MatrixRef {
   }
 };
 
+//! Throws Error(kShape) naming `what` unless rows > 0, cols > 0 and ld >= cols.
+inline void
+require_matrix_shape(std::int64_t rows, std::int64_t cols, std::int64_t ld, std::string_view what) {
+  require(
+      rows > 0 && cols > 0,
+      ErrorKind::kShape,
+      what,
+      ": sizes must be positive, got (",
+      rows,
+      ", ",
+      cols,
+      ")");
+  require(ld >= cols, ErrorKind::kShape, what, ": leading dimension ", ld, " < cols ", cols);
+}
+
 //! Validated view over `data` with `rows` x `cols` elements, row stride `ld` (default cols).
 //! Throws Error naming `what` when a size is not positive, ld < cols, or data is null.
 template <class T>
@@ -47,16 +62,7 @@ MatrixRef<T> make_matrix_ref(
   if (ld < 0) {
     ld = cols;
   }
-  require(
-      rows > 0 && cols > 0,
-      ErrorKind::kShape,
-      what,
-      ": sizes must be positive, got (",
-      rows,
-      ", ",
-      cols,
-      ")");
-  require(ld >= cols, ErrorKind::kShape, what, ": leading dimension ", ld, " < cols ", cols);
+  require_matrix_shape(rows, cols, ld, what);
   require(data != nullptr, ErrorKind::kInvalidArgument, what, ": null data pointer");
   return {data, rows, cols, ld};
 }
@@ -65,15 +71,7 @@ MatrixRef<T> make_matrix_ref(
 template <class T>
 MatrixRef<T> make_matrix_ref(
     std::span<T> data, std::int64_t rows, std::int64_t cols, std::string_view what = "matrix") {
-  require(
-      rows > 0 && cols > 0,
-      ErrorKind::kShape,
-      what,
-      ": sizes must be positive, got (",
-      rows,
-      ", ",
-      cols,
-      ")");
+  require_matrix_shape(rows, cols, cols, what);
   require(
       static_cast<std::int64_t>(data.size()) == rows * cols,
       ErrorKind::kShape,

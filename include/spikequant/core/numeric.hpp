@@ -13,6 +13,11 @@ namespace spikequant::inline v0 {
 //! Largest magnitude of a symmetric INT8 code. -128 is never produced, so negation is exact.
 inline constexpr int kInt8Max = 127;
 
+//! Largest K for which an INT8 x INT8 dot product accumulates in int32 without overflow:
+//! |a * b| <= 128 * 128 = 2^14, so 2^17 terms stay within int32 unless every one is
+//! (-128) * (-128), which symmetric codes in [-127, 127] never produce. Both backends check it.
+inline constexpr std::int64_t kMaxInt8AccumulationK = 131072;
+
 //! Rounds to the nearest integer, ties to even (PyTorch's torch.round, PTX cvt.rni).
 //! - Host: std::rint under the default rounding mode (FE_TONEAREST); the library never changes it.
 SPIKEQUANT_HOST_DEVICE float round_half_even(float v) {

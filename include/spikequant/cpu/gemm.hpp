@@ -6,6 +6,7 @@
 
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/matrix_ref.hpp"
+#include "spikequant/core/numeric.hpp"
 #include "spikequant/cpu/eigen_map.hpp"
 
 #include <cstdint>
@@ -14,7 +15,8 @@
 namespace spikequant::inline v0::cpu {
 
 //! acc = a * b^T with int32 accumulation: a (M, K) int8 activations, b (N, K) int8 weights.
-//! - Exact: every product and sum is an integer; K up to 131072 cannot overflow int32
+//! - Exact: every product and sum is an integer; K up to kMaxInt8AccumulationK cannot overflow
+//! int32
 //!   (|a*b| <= 128 * 128 = 2^14, so 2^17 terms stay below 2^31).
 //! - Operands are widened to int32 before multiplying; Eigen would otherwise multiply in int8
 //!   and wrap silently.
@@ -46,11 +48,13 @@ inline void gemm_s8s8s32(
       b.rows,
       ")");
   require(
-      a.cols <= 131072,
+      a.cols <= kMaxInt8AccumulationK,
       ErrorKind::kUnsupported,
       "gemm_s8s8s32: K = ",
       a.cols,
-      " could overflow int32 accumulation (max 131072)");
+      " could overflow int32 accumulation (max ",
+      kMaxInt8AccumulationK,
+      ")");
   as_eigen(acc).noalias() = as_eigen(a).template cast<std::int32_t>() *
                             as_eigen(b).template cast<std::int32_t>().transpose();
 }

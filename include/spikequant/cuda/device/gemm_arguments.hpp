@@ -5,6 +5,7 @@
 #pragma once
 
 #include "spikequant/core/error.hpp"
+#include "spikequant/core/numeric.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -230,10 +231,8 @@ inline void require_float_output(GemmElement t, std::string_view fn) {
 
 }  // namespace detail
 
-//! Largest K for which int32 accumulation of int8 products cannot overflow; the same limit
-//! as cpu::gemm_s8s8s32 (|a * b| <= 2^14, so 2^17 products stay within int32 unless every one
-//! is (-128) * (-128), which symmetric quantization never produces: codes are in [-127, 127]).
-inline constexpr std::int64_t kMaxInt8GemmK = 131072;
+//! Largest K the INT8 GEMMs accept: the core int32-accumulation bound cpu::gemm_s8s8s32 uses.
+inline constexpr std::int64_t kMaxInt8GemmK = kMaxInt8AccumulationK;
 
 //! Throws spikequant::Error unless the sm_80 INT8 GEMM can run `args`:
 //! - kShape: M, N, K <= 0, ld < cols, epilogue sizes not M/1 and N/1, K % 16 != 0;

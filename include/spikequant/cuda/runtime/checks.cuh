@@ -5,6 +5,7 @@
 #pragma once
 
 #include "spikequant/core/error.hpp"
+#include "spikequant/core/matrix_ref.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -55,21 +56,6 @@ inline void require_ld_aligned(
 //! Throws Error(kInvalidArgument) when `ptr` is null.
 inline void require_not_null(void const* ptr, std::string_view what) {
   require(ptr != nullptr, ErrorKind::kInvalidArgument, what, ": null pointer");
-}
-
-//! Throws Error(kShape) unless rows > 0, cols > 0 and ld >= cols.
-inline void
-require_matrix_shape(std::int64_t rows, std::int64_t cols, std::int64_t ld, std::string_view what) {
-  require(
-      rows > 0 && cols > 0,
-      ErrorKind::kShape,
-      what,
-      ": sizes must be positive, got (",
-      rows,
-      ", ",
-      cols,
-      ")");
-  require(ld >= cols, ErrorKind::kShape, what, ": leading dimension ", ld, " < cols ", cols);
 }
 
 //! Throws Error(kInvalidArgument) when `ptr` is null or known to the runtime as host memory
