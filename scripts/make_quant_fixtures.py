@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+# SPDX-FileCopyrightText: 2026 spikequant authors
+# SPDX-License-Identifier: MIT
+"""Writes test/fixtures/hf/<name>/quant_logits.json: the logits of each tiny Hugging Face
+fixture under W8A8 quantization, computed by the independent PyTorch fake-quantization in
+scripts/torch_reference.py (the paper's reference-code quantizer). test/model/
+torch_quant_test.cpp runs spikequant's int8 path on the same checkpoints and compares.
+
+Cases (one entry each in "cases"):
+  per-token, per-tensor       every decoder linear module W8A8 with that dynamic scheme;
+  static                      static per-tensor scales calibrated on the same tokens in the
+                              float model (largest token-wise absmax / 127), stored per module;
+  per-tensor+qfem             per-tensor, with layer 0 down and layer 1 {q,k,v} W8A16.
+
+Needs: pip install torch transformers safetensors. Run after make_hf_fixtures.py:
+  python3 scripts/make_quant_fixtures.py [FIXTURE_ROOT]
+"""
+import json
+import os
+import sys
+
+import torch
+import transformers
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_reference as tr  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "test", "fixtures", "hf")
+
+CASES = [
+    ("per-token", "per-token", []),
+    ("per-tensor", "per-tensor", []),
+    ("static", "static", []),
+    ("per-tensor+qfem", "per-tensor", [(0, "down"), (1, "q")]),
+]
+
+
+def load(path):
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        path, torch_dtype=torch.float32, attn_implementation="eager")
+    return model.float().eval()
+
+
+def logits_of(model, tokens):
+    with torch.no_grad():
+        return model(torch.tensor([tokens])).logits[0]
+
+
+def fmt(values):
+    return [float(f"{v:.9g}") for v in values]
+
+
+def main():
+    for name in sorted(os.listdir(FIXTURES)):
+        path = os.path.join(FIXTURES, name)
+        ref_path = os.path.join(path, "logits.json")
+        if not os.path.isfile(ref_path):
+            continue
+        with open(ref_path) as f:
+            tokens = json.load(f)["tokens"]
+        float_logits = logits_of(load(path), tokens)
+        scales = tr.static_scales_from(tr.record_token_scales(load(path), [tokens]))
+        out = {"model_type": name, "tokens": tokens, "shape": list(float_logits.shape),
+               "torch": torch.__version__, "transformers": transformers.__version__,
+               "cases": []}
+        for case, act, exclude in CASES:
+            excluded = tr.expand_siblings(set(exclude))
+            model = tr.quantize_model(load(path), act, excluded, scales)
+            logits = logits_of(model, tokens)
+            entry = {"name": case, "act": act,
+                     "exclude": sorted(f"{layer}.{kind}" for layer, kind in excluded),
+                     "max_abs_diff_from_fp32": float((logits - float_logits).abs().max()),
+                     "logits": fmt(logits.reshape(-1).tolist())}
+            if act == "static":
+                entry["static_scales"] = {f"{layer}.{kind}": s for (layer, kind), s in sorted(scales.items())}
+            out["cases"].append(entry)
+            print(f"{name:8s} {case:16s} max |quant - fp32| = {entry['max_abs_diff_from_fp32']:.4f}")
+        with open(os.path.join(path, "quant_logits.json"), "w") as f:
+            json.dump(out, f)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
