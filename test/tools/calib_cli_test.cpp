@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -303,14 +304,23 @@ TEST_CASE(
     CAPTURE(s.at("slug"));
     CHECK(s.at("float_ppl").get<double>() > 1.0);
     auto const& rows = s.at("rows");
-    REQUIRE(rows.size() == 12);  // {AQ1, AQ2, AQ3} x {W8A8, +QFeM, +QFeP, +both}
+    REQUIRE(rows.size() == 18);  // {AQ1, AQ2, AQ3} x {W8A8, +QFeM, +QFeP, +both, SQ, SQ+both}
     std::set<std::pair<std::string, std::string>> cells;
+    std::map<std::pair<std::string, std::string>, double> ppl;
     for (auto const& row : rows) {
-      cells.insert({row.at("scheme").get<std::string>(), row.at("method").get<std::string>()});
+      auto const method = row.at("method").get<std::string>();
+      std::pair<std::string, std::string> const cell{row.at("scheme").get<std::string>(), method};
+      cells.insert(cell);
+      ppl[cell] = row.at("ppl").get<double>();
+      CHECK(row.contains("smoothquant") == method.starts_with("SQ"));
       CHECK(row.at("ppl").get<double>() > 1.0);
       CHECK(row.at("total_groups") == 20);
     }
-    CHECK(cells.size() == 12);
+    CHECK(cells.size() == 18);
+    CHECK(cells.count({"AQ2", "SQ"}) == 1);
+    CHECK(cells.count({"AQ2", "SQ+both"}) == 1);
+    // Smoothing changes the quantized model (a row that ignored it would equal W8A8).
+    CHECK(ppl[{"AQ2", "SQ"}] != ppl[{"AQ2", "W8A8"}]);
   }
   for (auto const& e : fs::directory_iterator(out)) {
     if (e.path().extension() == ".svg") {

@@ -74,6 +74,23 @@ TEST_CASE("generate with no arguments: greedy stories260K text (llama2.c's outpu
   CHECK(s1.out == s2.out);
 }
 
+TEST_CASE("runs past the model's 512 trained positions warn once on stderr and still run") {
+  auto const g = run("generate --steps 520");
+  CHECK(g.rc == 0);
+  CHECK(
+      g.err.find("warning: --steps 520 needs 520 positions, more than the 512") !=
+      std::string::npos);
+  std::string const text = quote(tinystories().string());
+  auto const e = run("eval --text " + text + " --max-tokens 600 --seq-len 600 --json");
+  CHECK(e.rc == 0);
+  CHECK(e.err.find("warning: --seq-len 600") != std::string::npos);
+  CHECK(nlohmann::json::parse(e.out).at("windows") == 2);  // 600 tokens in chunks of 599
+  // At the limit: no warning.
+  auto const ok = run("eval --text " + text + " --max-tokens 600 --seq-len 512 --json");
+  CHECK(ok.rc == 0);
+  CHECK(ok.err.find("warning") == std::string::npos);
+}
+
 TEST_CASE("eval --json: fp32 and W8A8 perplexities of TinyStories are sane") {
   std::string const text = quote(tinystories().string());
   auto const fp = run("eval --text " + text + " --max-tokens 4000 --json");

@@ -140,6 +140,7 @@ inline int run_eval(std::span<std::string const> words) {
   bool const need_tok = args.has("text") || args.has("calib");
   auto const tok = load_tokenizer_for(args, model_path, model.config().vocab_size, need_tok);
 
+  warn_past_trained_positions(model.config(), seq_len, "--seq-len " + std::to_string(seq_len));
   EvalSetup setup{model, tok ? &*tok : nullptr, args, scheme};
   setup.seq_len = static_cast<int>(seq_len);
   setup.max_tokens = max_tokens;

@@ -73,6 +73,8 @@ inline int run_generate(std::span<std::string const> words) {
         model.config().max_seq_len);
   }
 
+  warn_past_trained_positions(model.config(), steps, "--steps " + std::to_string(steps));
+
   std::string out;
   int prev = prompt.front();
   for (std::size_t i = 1; i < prompt.size(); ++i) {

@@ -16,6 +16,7 @@
 #include "spikequant/model/model.hpp"
 #include "spikequant/model/quant_plan.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -134,6 +135,23 @@ inline std::vector<int> text_file_tokens(std::string const& path, sq::io::Tokeni
 inline std::vector<int> tokens_file_tokens(std::string const& path) {
   auto const ids = sq::io::read_tokens_file(path);
   return std::vector<int>(ids.begin(), ids.end());
+}
+
+//! Warns on stderr (once, one line) when a run reaches positions past the model's trained
+//! context: RoPE then extrapolates and the numbers mean little, but it is not an error.
+//! @param positions the largest number of positions one sequence will occupy
+//! @param what the flag that set it, e.g. "--seq-len 1024"
+inline void warn_past_trained_positions(
+    sq::llama::Config const& config, std::int64_t positions, std::string const& what) {
+  if (config.max_seq_len > 0 && positions > config.max_seq_len) {
+    std::fprintf(
+        stderr,
+        "spikequant: warning: %s needs %lld positions, more than the %d the model was trained "
+        "on; RoPE extrapolates beyond them\n",
+        what.c_str(),
+        static_cast<long long>(positions),
+        config.max_seq_len);
+  }
 }
 
 //! One-line version of a message (newlines become spaces).
