@@ -4,7 +4,7 @@
 """Builds tiny random Hugging Face checkpoints and their reference logits for spikequant's
 io and model tests.
 
-Writes test/fixtures/hf/<name>/ for name in (llama, mistral, gemma):
+Writes test/fixtures/hf/<name>/ for name in (llama, mistral, gemma, mistral_swa):
   config.json, model.safetensors (or model-0000X-of-0000N.safetensors +
   model.safetensors.index.json for the sharded one), logits.json.
 Needs: pip install torch transformers safetensors (CPU is enough). Deterministic: fixed seeds,
@@ -47,6 +47,13 @@ FIXTURES = {
                    rope_theta=10000.0, rms_norm_eps=1e-6, tie_word_embeddings=True,
                    hidden_act="gelu_pytorch_tanh", hidden_activation="gelu_pytorch_tanh"),
               dict()),
+    # Sliding window 4: each query sees itself and the 3 keys before it, so over 12 tokens the
+    # mask cuts off most of the context. Last, so the fixtures above keep their seeds.
+    "mistral_swa": (MistralConfig, MistralForCausalLM,
+                    dict(num_attention_heads=4, num_key_value_heads=2, rope_theta=10000.0,
+                         rms_norm_eps=1e-6, tie_word_embeddings=False, hidden_act="silu",
+                         sliding_window=4),
+                    dict()),
 }
 
 

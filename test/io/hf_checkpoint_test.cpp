@@ -148,6 +148,17 @@ TEST_CASE("hf: config.json parsing, defaults and rejections") {
       R"({"model_type":"mistral","bos_token_id":5,"eos_token_id":[7,8],)" + base + "}");
   CHECK(ids.bos_id == 5);
   CHECK(ids.eos_id == 7);
+  CHECK(ids.sliding_window == 0);  // absent: full attention
+  CHECK(
+      io::parse_hf_config(R"({"model_type":"mistral","sliding_window":null,)" + base + "}")
+          .sliding_window == 0);
+  CHECK(
+      io::parse_hf_config(R"({"model_type":"mistral","sliding_window":4096,)" + base + "}")
+          .sliding_window == 4096);
+  // Only Mistral has one; a stray key on LLaMA is ignored as transformers' LlamaConfig does.
+  CHECK(
+      io::parse_hf_config(R"({"model_type":"llama","sliding_window":8,)" + base + "}")
+          .sliding_window == 0);
 
   auto bad = [&](std::string const& text, ErrorKind k) {
     CAPTURE(text);
@@ -158,6 +169,8 @@ TEST_CASE("hf: config.json parsing, defaults and rejections") {
   bad("[]", ErrorKind::kFormat);
   bad("{" + base + "}", ErrorKind::kFormat);  // no model_type
   bad(R"({"model_type":"gpt2",)" + base + "}", ErrorKind::kUnsupported);
+  bad(R"({"model_type":"mistral","sliding_window":-1,)" + base + "}", ErrorKind::kFormat);
+  bad(R"({"model_type":"mistral","sliding_window":"4",)" + base + "}", ErrorKind::kFormat);
   bad(R"({"model_type":"llama","hidden_size":"16"})", ErrorKind::kFormat);
   bad(R"({"model_type":"llama",)" + base + R"(,"num_key_value_heads":3})", ErrorKind::kFormat);
   bad(R"({"model_type":"llama",)" + base + R"(,"num_key_value_heads":0})", ErrorKind::kFormat);

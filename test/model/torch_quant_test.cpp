@@ -82,7 +82,7 @@ TEST_CASE(
     "W8A8 logits match PyTorch fake quantization (paper reference quantizer) on the HF fixtures") {
   auto const root = spikequant_test::source_path("test/fixtures/hf");
   int checked = 0;
-  for (std::string const name : {"llama", "mistral", "gemma"}) {
+  for (std::string const name : {"llama", "mistral", "gemma", "mistral_swa"}) {
     auto const dir = root / name;
     CAPTURE(name);
     REQUIRE_MESSAGE(
@@ -123,5 +123,5 @@ TEST_CASE(
       ++checked;
     }
   }
-  CHECK(checked == 12);
+  CHECK(checked == 16);
 }

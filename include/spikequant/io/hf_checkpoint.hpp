@@ -112,6 +112,7 @@ inline int config_token_id(nlohmann::json const& j, std::string_view key, int fa
 //!   "gelu_new" -> kGeluTanh; "gelu" -> kGeluTanh for gemma only (as transformers does).
 //! - Gemma: embedding_scale = float(sqrt(hidden_size)); norm weights get (1 + w) at load.
 //! - RopeStyle::kRotateHalf. rope_scaling, attention/mlp biases are rejected (kUnsupported).
+//! - Mistral: sliding_window (null: none) is honoured by the forward.
 //! @throws Error kFormat on malformed or inconsistent values, kUnsupported otherwise.
 inline llama::Config parse_hf_config(std::string_view json_text) {
   auto const j = detail::parse_json(json_text, "config.json");
@@ -188,6 +189,13 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
     }
   }
   require(c.rope_theta > 0.0f, ErrorKind::kFormat, "config.json: rope_theta must be > 0");
+  // Mistral's sliding window (null or absent: full attention). Other families have none.
+  c.sliding_window = type == "mistral" ? detail::config_int(j, "sliding_window", 0) : 0;
+  require(
+      c.sliding_window >= 0,
+      ErrorKind::kFormat,
+      "config.json: sliding_window must be >= 0 or null, got ",
+      c.sliding_window);
   c.norm_eps = detail::config_float(j, "rms_norm_eps", 1e-6f);
   require(c.norm_eps >= 0.0f, ErrorKind::kFormat, "config.json: rms_norm_eps must be >= 0");
   c.rope = llama::RopeStyle::kRotateHalf;

@@ -31,6 +31,9 @@ struct Config {
   int head_dim = 0;    //!< usually dim / n_heads (Gemma may differ)
   int vocab_size = 0;
   int max_seq_len = 0;
+  //! Sliding-window attention (Mistral): a query at position p sees keys p - W + 1 .. p.
+  //! 0: every earlier position (LLaMA, Gemma, llama2.c).
+  int sliding_window = 0;
   float rope_theta = 10000.0f;
   float norm_eps = 1e-5f;
   RopeStyle rope = RopeStyle::kRotateHalf;

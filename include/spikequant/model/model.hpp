@@ -5,8 +5,8 @@
 //! through a QuantPlan, with observer and modify hooks for calibration.
 //!
 //! Scope: one readable CPU forward that serves fp32, W8A16 and every W8A8 scheme, batched
-//! prefill and token-by-token decode through the same code path. Non-goals: speed, MoE
-//! routing, sliding-window attention, Gemma's attention soft-capping.
+//! prefill and token-by-token decode through the same code path, Mistral's sliding-window
+//! attention included. Non-goals: speed, MoE routing, Gemma 2's attention soft-capping.
 #pragma once
 
 #include "spikequant/core/error.hpp"
@@ -492,11 +492,14 @@ private:
     std::vector<float> scores(static_cast<std::size_t>(start + q.rows));
     for (std::int64_t t = 0; t < q.rows; ++t) {
       int const n_ctx = start + static_cast<int>(t) + 1;
+      // Keys first..n_ctx-1: all of them, or the last sliding_window (transformers' mask
+      // keeps kv > q - window). The cache still holds the older ones; they are just unseen.
+      int const first = c.sliding_window > 0 ? std::max(0, n_ctx - c.sliding_window) : 0;
       for (int h = 0; h < c.n_heads; ++h) {
         float const* qh = q.row(t) + static_cast<std::ptrdiff_t>(h) * hd;
         std::ptrdiff_t const kv_off = static_cast<std::ptrdiff_t>(h / group) * hd;
         float max_score = -INFINITY;
-        for (int s = 0; s < n_ctx; ++s) {
+        for (int s = first; s < n_ctx; ++s) {
           float const* kh = cache.key(layer, s) + kv_off;
           float dot = 0.0f;
           for (int j = 0; j < hd; ++j) {
@@ -507,14 +510,14 @@ private:
           max_score = std::max(max_score, sc);
         }
         float sum = 0.0f;
-        for (int s = 0; s < n_ctx; ++s) {
+        for (int s = first; s < n_ctx; ++s) {
           float const e = std::exp(scores[static_cast<std::size_t>(s)] - max_score);
           scores[static_cast<std::size_t>(s)] = e;
           sum += e;
         }
         float* oh = out.row(t) + static_cast<std::ptrdiff_t>(h) * hd;
         std::fill_n(oh, hd, 0.0f);
-        for (int s = 0; s < n_ctx; ++s) {
+        for (int s = first; s < n_ctx; ++s) {
           float const p = scores[static_cast<std::size_t>(s)] / sum;
           float const* vh = cache.value(layer, s) + kv_off;
           for (int j = 0; j < hd; ++j) {
@@ -559,6 +562,11 @@ private:
         "Model: head_dim ",
         c.head_dim,
         " is odd");
+    require(
+        c.sliding_window >= 0,
+        ErrorKind::kInvalidArgument,
+        "Model: sliding_window must be >= 0 (0: none), got ",
+        c.sliding_window);
     auto expect = [](std::vector<float> const& v, std::int64_t n, std::string const& what) {
       require(
           static_cast<std::int64_t>(v.size()) == n,
