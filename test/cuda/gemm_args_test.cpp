@@ -157,6 +157,26 @@ TEST_CASE("Sm80_W8A16Gemm can_implement") {
   CHECK(kind_of([&] { sqc::can_implement_w8a16_gemm(a); }) == sq::ErrorKind::kInvalidArgument);
 }
 
+TEST_CASE("Sm80 GEMMs reject sizes whose last tile would overflow int indices") {
+  // The kernels compute (K + block_k - 1) and the rows / columns of the last tile in int.
+  std::int64_t const too_big = 0x7fffffff - 127;  // a multiple of 16, within one tile of 2^31
+  auto w = good_w8a16();
+  w.k = too_big;
+  w.ldx = w.ldw = too_big;
+  CHECK(kind_of([&] { sqc::can_implement_w8a16_gemm(w); }) == sq::ErrorKind::kUnsupported);
+  w = good_w8a16();
+  w.m = too_big;
+  CHECK(kind_of([&] { sqc::can_implement_w8a16_gemm(w); }) == sq::ErrorKind::kUnsupported);
+  auto a = good_int8();
+  a.n = too_big;
+  a.ldd = too_big;
+  a.epilogue.weight_scales_size = 1;
+  CHECK(kind_of([&] { sqc::can_implement_int8_gemm(a); }) == sq::ErrorKind::kUnsupported);
+  w = good_w8a16();
+  w.m = 0x7fffffff - 256;  // the largest accepted size
+  CHECK_NOTHROW(sqc::can_implement_w8a16_gemm(w));
+}
+
 TEST_CASE("DequantEpilogue and cuBLASLt INT8 can_implement") {
   sqc::DequantKernelArguments d;
   d.m = 3;

@@ -157,12 +157,15 @@ gemm_require_sizes(std::int64_t m, std::int64_t n, std::int64_t k, std::string_v
       n,
       ", K = ",
       k);
-  // Grid and index arithmetic use int for row / column indices inside a block.
+  // The kernels compute row / column indices and K tile counts in int, up to one tile (at
+  // most 128, kept as 256) past M, N or K: e.g. (K + block_k - 1) and the rows of the last M
+  // tile. Bounding by 2^31 - 1 alone let those overflow for sizes within a tile of it.
+  constexpr std::int64_t kMax = 0x7fffffff - 256;
   require(
-      m <= 0x7fffffff && n <= 0x7fffffff && k <= 0x7fffffff,
+      m <= kMax && n <= kMax && k <= kMax,
       ErrorKind::kUnsupported,
       fn,
-      ": M, N, K must each be < 2^31, got M = ",
+      ": M, N, K must each be <= 2^31 - 257, got M = ",
       m,
       ", N = ",
       n,

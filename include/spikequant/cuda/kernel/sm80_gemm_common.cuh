@@ -1,11 +1,12 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file Pieces shared by the sm_80 GEMM kernels: the predicated cp.async tile loader, the
-//! padded shared-memory row layout and the generic __global__ entry point.
+//! @file Pieces shared by the sm_80 GEMM kernels: the predicated cp.async tile loader and the
+//! generic __global__ entry point (the index arithmetic is in sm80_gemm_index.hpp).
 #pragma once
 
 #include "spikequant/core/config.hpp"
 #include "spikequant/cuda/arch/sm80_mma.cuh"
+#include "spikequant/cuda/kernel/sm80_gemm_index.hpp"
 #include "spikequant/cuda/runtime/check.cuh"
 
 #include <cstdint>
@@ -13,17 +14,10 @@
 
 namespace spikequant::inline v0::cuda::detail {
 
-//! Shared-memory row pitch for a tile row of `data_bytes` bytes: one extra 16-byte chunk.
-//! With an odd number of 16-byte chunks per row, the 8 row addresses of an ldmatrix phase
-//! (8 consecutive rows, same column chunk) fall into 8 different 16-byte bank groups, so
-//! ldmatrix is conflict-free without an XOR swizzle (at the cost of 16 bytes per row).
-constexpr int padded_row_bytes(int data_bytes) {
-  return data_bytes + 16;
-}
-
-//! Copies rows [row0, row0 + Rows) x bytes [col0, col0 + RowBytes) of a row-major global
+//! Copies rows [row0, row0 + Rows_) x bytes [col0, col0 + RowBytes_) of a row-major global
 //! matrix into a padded shared tile with cp.async, 16 bytes per copy, zero-filling chunks
-//! whose row is >= row_limit or whose first byte is >= col_limit (in bytes).
+//! whose row is >= row_limit or whose first byte is >= col_limit (in bytes); the chunk
+//! arithmetic is tile_chunk (sm80_gemm_index.hpp).
 //! - Preconditions: base and ld_bytes are 16-byte aligned, col_limit is a multiple of 16, so a
 //!   chunk is either entirely inside the matrix or entirely outside.
 //! @tparam Rows_ tile rows; @tparam RowBytes_ tile bytes per row; @tparam Threads_ block size.
@@ -37,21 +31,13 @@ SPIKEQUANT_DEVICE void load_tile_async(
     std::int64_t col0,
     std::int64_t col_limit,
     int thread_idx) {
-  constexpr int kChunksPerRow = RowBytes_ / 16;
-  constexpr int kChunks = Rows_ * kChunksPerRow;
-  constexpr int kPitch = padded_row_bytes(RowBytes_);
-  static_assert(RowBytes_ % 16 == 0, "tile rows are copied in 16-byte chunks");
-  static_assert(kChunks % Threads_ == 0, "every thread issues the same number of copies");
 #pragma unroll
-  for (int i = 0; i < kChunks / Threads_; ++i) {
-    int const chunk = thread_idx + i * Threads_;
-    int const row = chunk / kChunksPerRow;
-    int const cb = (chunk % kChunksPerRow) * 16;
-    int const grow = row0 + row;
-    std::int64_t const gcol = col0 + cb;
-    bool const pred = grow < row_limit && gcol < col_limit;
-    char const* src = pred ? base + static_cast<std::int64_t>(grow) * ld_bytes + gcol : base;
-    arch::cp_async_16_zfill(smem_tile + static_cast<std::uint32_t>(row * kPitch + cb), src, pred);
+  for (int i = 0; i < kTileChunksPerThread<Rows_, RowBytes_, Threads_>; ++i) {
+    TileChunk const c = tile_chunk<Rows_, RowBytes_, Threads_>(
+        i, thread_idx, ld_bytes, row0, row_limit, col0, col_limit);
+    // Predicated-off chunks still pass a valid address (the base); src-size 0 reads nothing.
+    arch::cp_async_16_zfill(
+        smem_tile + static_cast<std::uint32_t>(c.smem_offset), base + c.src_offset, c.pred);
   }
 }
 

@@ -14,6 +14,7 @@
 #include "spikequant/cuda/device/gemm_arguments.hpp"
 #include "spikequant/cuda/kernel/dequant_epilogue.cuh"
 #include "spikequant/cuda/kernel/sm80_gemm_common.cuh"
+#include "spikequant/cuda/kernel/sm80_gemm_index.hpp"
 #include "spikequant/cuda/tuning/int8_gemm_policy.hpp"
 
 #include <cstdint>
@@ -29,13 +30,13 @@ struct Sm80Int8GemmKernel {
   static constexpr int kThreads = Tile.warps_m * Tile.warps_n * 32;
   static constexpr int kWarpTileM = Tile.block_m / Tile.warps_m;
   static constexpr int kWarpTileN = Tile.block_n / Tile.warps_n;
-  static constexpr int kMmaM = kWarpTileM / 16;                          // m16 tiles per warp
-  static constexpr int kMmaN = kWarpTileN / 8;                           // n8 tiles per warp
-  static constexpr int kPitch = detail::padded_row_bytes(Tile.block_k);  // bytes per smem row
-  static constexpr int kStageBytesA = Tile.block_m * kPitch;
-  static constexpr int kStageBytesB = Tile.block_n * kPitch;
-  static constexpr int kStageBytes = kStageBytesA + kStageBytesB;
-  static constexpr int kSmemBytes = Tile.stages * kStageBytes;
+  static constexpr int kMmaM = kWarpTileM / 16;  // m16 tiles per warp
+  static constexpr int kMmaN = kWarpTileN / 8;   // n8 tiles per warp
+  static constexpr detail::Sm80GemmSmemLayout kLayout = detail::sm80_gemm_smem_layout(Tile, 1);
+  static constexpr int kPitch = kLayout.pitch_a;  // bytes per smem row (A and B alike)
+  static constexpr int kStageBytesA = kLayout.stage_bytes_a;
+  static constexpr int kStageBytes = kLayout.stage_bytes;
+  static constexpr int kSmemBytes = kLayout.smem_bytes;
 
   static_assert(Tile.stages >= 2, "a cp.async pipeline needs at least 2 stages");
   static_assert(Tile.block_k % 32 == 0, "block_k steps by the mma K of 32");
@@ -43,6 +44,7 @@ struct Sm80Int8GemmKernel {
   static_assert(
       kWarpTileN % 16 == 0,
       "warp tile N must be a multiple of 16 (ldmatrix.x4 loads two n8 tiles)");
+  static_assert(kLayout.pitch_b == kPitch, "A and B rows both hold block_k int8");
   static_assert((kPitch / 16) % 2 == 1, "odd 16-byte chunks per row keep ldmatrix conflict-free");
 
   struct Params {
@@ -129,17 +131,31 @@ struct Sm80Int8GemmKernel {
     }
   }
 
-  //! Writes the warp's accumulators: lane (g, t) holds D[g][2t..2t+1] and D[g+8][2t..2t+1] of
-  //! every m16n8 tile. Fully unrolled (one copy per output type) so acc stays in registers.
+  //! Writes the warp's accumulators; (row0, col0) is where register 0 of the warp's first m16n8
+  //! tile goes, registers (0, 1) and (2, 3) of every tile are column pairs of one output row
+  //! (detail::acc_row0 / acc_row_offset). Fully unrolled (one copy per output type) so acc
+  //! stays in registers.
   template <GemmElement T>
   SPIKEQUANT_DEVICE void write_tile(
       Params const& p, std::int32_t const (&acc)[kMmaM][kMmaN][4], int row0, int col0) const {
+    // Two explicit pair stores, not a loop over the pair index: with the loop nvcc 13 emits
+    // about 2.5x the epilogue code (same results).
 #pragma unroll
     for (int i = 0; i < kMmaM; ++i) {
 #pragma unroll
       for (int j = 0; j < kMmaN; ++j) {
-        store_pair<T>(p, row0 + i * 16, col0 + j * 8, acc[i][j][0], acc[i][j][1]);
-        store_pair<T>(p, row0 + i * 16 + 8, col0 + j * 8, acc[i][j][2], acc[i][j][3]);
+        store_pair<T>(
+            p,
+            row0 + detail::acc_row_offset(i, 0),
+            col0 + detail::acc_col_offset(j, 0),
+            acc[i][j][0],
+            acc[i][j][1]);
+        store_pair<T>(
+            p,
+            row0 + detail::acc_row_offset(i, 2),
+            col0 + detail::acc_col_offset(j, 2),
+            acc[i][j][2],
+            acc[i][j][3]);
       }
     }
   }
@@ -148,12 +164,15 @@ struct Sm80Int8GemmKernel {
       Params const& p, unsigned char* smem, int block_m_idx, int block_n_idx, int tid) const {
     int const lane = tid % 32;
     int const warp = tid / 32;
-    int const warp_m = warp / Tile.warps_n;
-    int const warp_n = warp % Tile.warps_n;
     int const m0 = block_m_idx * Tile.block_m;
     int const n0 = block_n_idx * Tile.block_n;
     int const k_tiles = (p.k + Tile.block_k - 1) / Tile.block_k;
+    constexpr int kPrefetch = detail::pipeline_prefetch_distance(Tile.stages);
     std::uint32_t const smem_base = arch::smem_address(smem);
+    auto const slot = [&](int tile) {
+      return smem_base +
+             static_cast<std::uint32_t>(detail::pipeline_slot(tile, Tile.stages) * kStageBytes);
+    };
 
     std::int32_t acc[kMmaM][kMmaN][4];
 #pragma unroll
@@ -167,52 +186,51 @@ struct Sm80Int8GemmKernel {
       }
     }
 
-    // Prologue: stages 0 .. S-2 in flight, one commit group each (empty groups past K keep
-    // the group count uniform, so wait_group<S-2> below always means "tile kt landed").
+    // Prologue: tiles 0 .. kPrefetch-1 in flight, one commit group each (empty groups past K
+    // keep the group count uniform, so wait_group<S-2> below always means "tile kt landed").
 #pragma unroll
-    for (int s = 0; s < Tile.stages - 1; ++s) {
+    for (int s = 0; s < kPrefetch; ++s) {
       if (s < k_tiles) {
-        load_stage(p, smem_base + s * kStageBytes, m0, n0, s * Tile.block_k, tid);
+        load_stage(p, slot(s), m0, n0, s * Tile.block_k, tid);
       }
       arch::cp_async_commit();
     }
 
-    // Per-lane ldmatrix row/byte offsets inside a stage (see arch::ldmatrix_x4):
-    // A: matrices (rows 0-7, k 0-15), (rows 8-15, k 0-15), (rows 0-7, k 16-31), (rows 8-15, k
-    // 16-31)
-    //    -> a[0..3] of mma.m16n8k32; lane l addresses row l % 16, byte (l / 16) * 16.
-    // B: matrices (n 0-7, k 0-15), (n 0-7, k 16-31), (n 8-15, k 0-15), (n 8-15, k 16-31)
-    //    -> b[0..1] of n-tile j and b[0..1] of n-tile j + 1; lane l addresses row
-    //    (l % 8) + (l / 16) * 8, byte ((l / 8) % 2) * 16.
-    int const a_lane_off = (warp_m * kWarpTileM + lane % 16) * kPitch + (lane / 16) * 16;
-    int const b_lane_off = kStageBytesA +
-                           (warp_n * kWarpTileN + lane % 8 + (lane / 16) * 8) * kPitch +
-                           ((lane / 8) % 2) * 16;
-
     for (int kt = 0; kt < k_tiles; ++kt) {
-      arch::cp_async_wait<Tile.stages - 2>();  // this thread's copies of tile kt are done
-      __syncthreads();  // everyone's copies of tile kt are visible; stage (kt - 1) % S is free
+      // This thread's copies of tile kt are done ...
+      arch::cp_async_wait<detail::pipeline_wait_pending(Tile.stages)>();
+      // ... and everyone's are visible; the slot of tile kt - 1 (which tile kt + kPrefetch
+      // reuses) is no longer read by any warp.
+      __syncthreads();
 
-      int const next = kt + Tile.stages - 1;
+      int const next = kt + kPrefetch;
       if (next < k_tiles) {
-        load_stage(
-            p, smem_base + (next % Tile.stages) * kStageBytes, m0, n0, next * Tile.block_k, tid);
+        load_stage(p, slot(next), m0, n0, next * Tile.block_k, tid);
       }
       arch::cp_async_commit();
 
-      std::uint32_t const stage = smem_base + (kt % Tile.stages) * kStageBytes;
+      // ldmatrix row addresses and fragment order: detail::ldmatrix_a_offset /
+      // ldmatrix_b_pair_offset (sm80_gemm_index.hpp).
+      std::uint32_t const stage = slot(kt);
 #pragma unroll
       for (int ks = 0; ks < Tile.block_k / 32; ++ks) {
         std::uint32_t a_frag[kMmaM][4];
         std::uint32_t b_frag[kMmaN][2];
 #pragma unroll
         for (int i = 0; i < kMmaM; ++i) {
-          arch::ldmatrix_x4(a_frag[i], stage + a_lane_off + i * 16 * kPitch + ks * 32);
+          arch::ldmatrix_x4(
+              a_frag[i],
+              stage + static_cast<std::uint32_t>(
+                          detail::ldmatrix_a_offset<Tile>(kPitch, warp, i, ks * 32, lane)));
         }
 #pragma unroll
         for (int j = 0; j < kMmaN; j += 2) {
           std::uint32_t r[4];
-          arch::ldmatrix_x4(r, stage + b_lane_off + j * 8 * kPitch + ks * 32);
+          arch::ldmatrix_x4(
+              r,
+              stage + static_cast<std::uint32_t>(
+                          kStageBytesA +
+                          detail::ldmatrix_b_pair_offset<Tile>(kPitch, warp, j, ks * 32, lane)));
           b_frag[j][0] = r[0];
           b_frag[j][1] = r[1];
           b_frag[j + 1][0] = r[2];
@@ -230,8 +248,8 @@ struct Sm80Int8GemmKernel {
     arch::cp_async_wait<0>();  // only empty groups can remain; drain them before exit
 
     // Epilogue straight from registers, one compiled copy per output type.
-    int const row0 = m0 + warp_m * kWarpTileM + lane / 4;
-    int const col0 = n0 + warp_n * kWarpTileN + 2 * (lane % 4);
+    int const row0 = detail::acc_row0<Tile>(block_m_idx, warp, lane);
+    int const col0 = detail::acc_col0<Tile>(block_n_idx, warp, lane);
     if (p.d_type == GemmElement::kInt32) {
       write_tile<GemmElement::kInt32>(p, acc, row0, col0);
     } else {

@@ -17,6 +17,7 @@
 #include "spikequant/cuda/device/gemm_arguments.hpp"
 #include "spikequant/cuda/kernel/dequant_epilogue.cuh"
 #include "spikequant/cuda/kernel/sm80_gemm_common.cuh"
+#include "spikequant/cuda/kernel/sm80_gemm_index.hpp"
 #include "spikequant/cuda/tuning/int8_gemm_policy.hpp"
 
 #include <cstdint>
@@ -58,12 +59,12 @@ struct Sm80W8A16GemmKernel {
   static constexpr int kWarpTileN = Tile.block_n / Tile.warps_n;
   static constexpr int kMmaM = kWarpTileM / 16;
   static constexpr int kMmaN = kWarpTileN / 8;
-  static constexpr int kPitchA = detail::padded_row_bytes(Tile.block_k * 2);  // 2-byte x
-  static constexpr int kPitchB = detail::padded_row_bytes(Tile.block_k);      // 1-byte w
-  static constexpr int kStageBytesA = Tile.block_m * kPitchA;
-  static constexpr int kStageBytesB = Tile.block_n * kPitchB;
-  static constexpr int kStageBytes = kStageBytesA + kStageBytesB;
-  static constexpr int kSmemBytes = Tile.stages * kStageBytes;
+  static constexpr detail::Sm80GemmSmemLayout kLayout = detail::sm80_gemm_smem_layout(Tile, 2);
+  static constexpr int kPitchA = kLayout.pitch_a;  // 2-byte x
+  static constexpr int kPitchB = kLayout.pitch_b;  // 1-byte w
+  static constexpr int kStageBytesA = kLayout.stage_bytes_a;
+  static constexpr int kStageBytes = kLayout.stage_bytes;
+  static constexpr int kSmemBytes = kLayout.smem_bytes;
 
   static_assert(Tile.stages >= 2, "a cp.async pipeline needs at least 2 stages");
   static_assert(Tile.block_k % 16 == 0, "block_k steps by the mma K of 16");
@@ -160,12 +161,24 @@ struct Sm80W8A16GemmKernel {
   template <GemmElement T>
   SPIKEQUANT_DEVICE void
   write_tile(Params const& p, float const (&acc)[kMmaM][kMmaN][4], int row0, int col0) const {
+    // Two explicit pair stores, not a loop over the pair index: with the loop nvcc 13 emits
+    // about 2.5x the epilogue code (same results).
 #pragma unroll
     for (int i = 0; i < kMmaM; ++i) {
 #pragma unroll
       for (int j = 0; j < kMmaN; ++j) {
-        store_pair<T>(p, row0 + i * 16, col0 + j * 8, acc[i][j][0], acc[i][j][1]);
-        store_pair<T>(p, row0 + i * 16 + 8, col0 + j * 8, acc[i][j][2], acc[i][j][3]);
+        store_pair<T>(
+            p,
+            row0 + detail::acc_row_offset(i, 0),
+            col0 + detail::acc_col_offset(j, 0),
+            acc[i][j][0],
+            acc[i][j][1]);
+        store_pair<T>(
+            p,
+            row0 + detail::acc_row_offset(i, 2),
+            col0 + detail::acc_col_offset(j, 2),
+            acc[i][j][2],
+            acc[i][j][3]);
       }
     }
   }
@@ -174,14 +187,15 @@ struct Sm80W8A16GemmKernel {
       Params const& p, unsigned char* smem, int block_m_idx, int block_n_idx, int tid) const {
     int const lane = tid % 32;
     int const warp = tid / 32;
-    int const warp_m = warp / Tile.warps_n;
-    int const warp_n = warp % Tile.warps_n;
-    int const g = lane / 4;
-    int const t = lane % 4;
     int const m0 = block_m_idx * Tile.block_m;
     int const n0 = block_n_idx * Tile.block_n;
     int const k_tiles = (p.k + Tile.block_k - 1) / Tile.block_k;
+    constexpr int kPrefetch = detail::pipeline_prefetch_distance(Tile.stages);
     std::uint32_t const smem_base = arch::smem_address(smem);
+    auto const slot = [&](int tile) {
+      return smem_base +
+             static_cast<std::uint32_t>(detail::pipeline_slot(tile, Tile.stages) * kStageBytes);
+    };
 
     float acc[kMmaM][kMmaN][4];
 #pragma unroll
@@ -195,47 +209,50 @@ struct Sm80W8A16GemmKernel {
       }
     }
 
+    // The same cp.async pipeline as the INT8 kernel (see sm80_gemm_index.hpp).
 #pragma unroll
-    for (int s = 0; s < Tile.stages - 1; ++s) {
+    for (int s = 0; s < kPrefetch; ++s) {
       if (s < k_tiles) {
-        load_stage(p, smem_base + s * kStageBytes, m0, n0, s * Tile.block_k, tid);
+        load_stage(p, slot(s), m0, n0, s * Tile.block_k, tid);
       }
       arch::cp_async_commit();
     }
 
-    // A (16 x 16 halves = 16 rows x 32 bytes): the same byte pattern as the INT8 kernel's
-    // 16 x 32 int8 tile: lane l addresses row l % 16, byte (l / 16) * 16.
-    int const a_lane_off = (warp_m * kWarpTileM + lane % 16) * kPitchA + (lane / 16) * 16;
-    // B of n-tile j, k16 step ks: lane (g, t) needs w[n = g][k = 2t, 2t+1] and [k = 2t+8, 2t+9]:
-    // two 2-byte loads. With a pitch of BK + 16 bytes (an odd number of 4-byte words / 4),
-    // the 8 rows g hit distinct banks: no conflicts.
-    int const b_lane_off = kStageBytesA + (warp_n * kWarpTileN + g) * kPitchB + 2 * t;
-
     for (int kt = 0; kt < k_tiles; ++kt) {
-      arch::cp_async_wait<Tile.stages - 2>();
+      arch::cp_async_wait<detail::pipeline_wait_pending(Tile.stages)>();
       __syncthreads();
 
-      int const next = kt + Tile.stages - 1;
+      int const next = kt + kPrefetch;
       if (next < k_tiles) {
-        load_stage(
-            p, smem_base + (next % Tile.stages) * kStageBytes, m0, n0, next * Tile.block_k, tid);
+        load_stage(p, slot(next), m0, n0, next * Tile.block_k, tid);
       }
       arch::cp_async_commit();
 
-      std::uint32_t const stage = smem_base + (kt % Tile.stages) * kStageBytes;
+      // A (16 x 16 halves = 16 rows x 32 bytes) has the byte pattern of the INT8 kernel's
+      // 16 x 32 int8 tile (detail::ldmatrix_a_offset). B of n-tile j: lane (g, t) needs
+      // w[n = g][k = 2t, 2t+1] and [k = 2t+8, 2t+9], two 2-byte loads (detail::w8_b_offset).
+      // With a pitch of BK + 16 bytes the 8 rows g hit distinct banks: no conflicts.
+      std::uint32_t const stage = slot(kt);
 #pragma unroll
       for (int ks = 0; ks < Tile.block_k / 16; ++ks) {
         std::uint32_t a_frag[kMmaM][4];
         std::uint32_t b_frag[kMmaN][2];
 #pragma unroll
         for (int i = 0; i < kMmaM; ++i) {
-          arch::ldmatrix_x4(a_frag[i], stage + a_lane_off + i * 16 * kPitchA + ks * 32);
+          arch::ldmatrix_x4(
+              a_frag[i],
+              stage + static_cast<std::uint32_t>(
+                          detail::ldmatrix_a_offset<Tile>(kPitchA, warp, i, ks * 32, lane)));
         }
 #pragma unroll
         for (int j = 0; j < kMmaN; ++j) {
-          std::uint32_t const addr = stage + b_lane_off + j * 8 * kPitchB + ks * 16;
+          std::uint32_t const addr =
+              stage +
+              static_cast<std::uint32_t>(
+                  kStageBytesA + detail::w8_b_offset<Tile>(kPitchB, warp, j, ks * 16, lane));
           b_frag[j][0] = detail::int8x2_to_half2<Bf16_>(detail::ld_shared_u16(addr));
-          b_frag[j][1] = detail::int8x2_to_half2<Bf16_>(detail::ld_shared_u16(addr + 8));
+          b_frag[j][1] =
+              detail::int8x2_to_half2<Bf16_>(detail::ld_shared_u16(addr + detail::kW8B1Offset));
         }
 #pragma unroll
         for (int i = 0; i < kMmaM; ++i) {
@@ -248,8 +265,8 @@ struct Sm80W8A16GemmKernel {
     }
     arch::cp_async_wait<0>();
 
-    int const row0 = m0 + warp_m * kWarpTileM + g;
-    int const col0 = n0 + warp_n * kWarpTileN + 2 * t;
+    int const row0 = detail::acc_row0<Tile>(block_m_idx, warp, lane);
+    int const col0 = detail::acc_col0<Tile>(block_n_idx, warp, lane);
     detail::dispatch_float_element(
         p.d_type, [&](auto type) { write_tile<decltype(type)::value>(p, acc, row0, col0); });
   }
