@@ -30,15 +30,25 @@ SPIKEQUANT_HOST_DEVICE float round_half_even(float v) {
 
 //! Scale -> the factor a value is multiplied by before rounding.
 //! Both backends multiply by this same reciprocal (never divide), so codes match bit for bit.
+//! Device code uses the _rn intrinsics: IEEE round-to-nearest even when the caller compiles
+//! with --use_fast_math (which would otherwise approximate `/`), and never fused into an FMA.
 SPIKEQUANT_HOST_DEVICE float inverse_scale(float scale) {
+#if defined(__CUDA_ARCH__)
+  return __fdiv_rn(1.0f, scale);
+#else
   return 1.0f / scale;
+#endif
 }
 
 //! Quantizes one value: round_half_even(x * inv_scale), saturated to [-127, 127].
 //! - NaN maps to code 0; +-Inf saturate to +-127 (same as PTX cvt.rni.sat after the clamp).
 //! - Saturation matters for static scales, where a value may exceed the calibrated range.
 SPIKEQUANT_HOST_DEVICE std::int8_t quantize_value(float x, float inv_scale) {
+#if defined(__CUDA_ARCH__)
+  float v = __fmul_rn(x, inv_scale);
+#else
   float v = x * inv_scale;
+#endif
   if (!(v == v)) {
     return 0;
   }
@@ -55,7 +65,14 @@ SPIKEQUANT_HOST_DEVICE float dequantize_value(std::int8_t code, float scale) {
 //! - absmax == 0 (an all-zero group) gives scale 1, so codes are 0 and 0/0 never happens.
 //! - A NaN or Inf absmax gives a non-finite scale; host entry points report it as an Error.
 SPIKEQUANT_HOST_DEVICE float scale_from_absmax(float absmax) {
-  return absmax == 0.0f ? 1.0f : absmax / static_cast<float>(kInt8Max);
+  if (absmax == 0.0f) {
+    return 1.0f;
+  }
+#if defined(__CUDA_ARCH__)
+  return __fdiv_rn(absmax, static_cast<float>(kInt8Max));  // exact division under fast math too
+#else
+  return absmax / static_cast<float>(kInt8Max);
+#endif
 }
 
 //! |x| folded into a running maximum; NaN propagates so a poisoned input is never hidden.
