@@ -1,7 +1,7 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file CPU INT8 GEMM (cpu::gemm_s8s8s32, int32 accumulation) and W8A8 linear against an
-//! Eigen float GEMM at LLaMA-like shapes; the float time is measured in the same run.
+//! @file CPU INT8 GEMM (cpu::gemm_s8s8s32, int32 accumulation), W8A8 and W8A16 linear against
+//! an Eigen float GEMM at LLaMA-like shapes; the float time is measured in the same run.
 #include "spikequant/cpu/gemm.hpp"
 #include "spikequant/cpu/linear.hpp"
 
@@ -130,6 +130,26 @@ void bm_w8a8_linear(benchmark::State& state) {
   set_counters(state, m, n, k, total);
 }
 
+//! Cpu_W8A16Linear_f32s8f32: INT8 per-channel weight, float activation (QFeM's excluded
+//! modules): float GEMM on the weight codes, then the per-channel scale.
+void bm_w8a16_linear(benchmark::State& state) {
+  std::int64_t const m = state.range(0);
+  std::int64_t const n = state.range(1);
+  std::int64_t const k = state.range(2);
+  auto const x = random_vec<float>(m * k, 1);  // (M, K)
+  auto const w = random_vec<float>(n * k, 2);  // (N, K)
+  auto const q = cpu::quantize_weight({w.data(), n, k, k});
+  cpu::RowMajorMatrix<float> y(m, n);  // (M, N)
+  double total = 0.0;
+  for (auto _ : state) {
+    auto const t0 = Clock::now();
+    cpu::linear_w8a16({x.data(), m, k, k}, q, {}, {y.data(), m, n, n});
+    benchmark::DoNotOptimize(y.data());
+    total += std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  set_counters(state, m, n, k, total);
+}
+
 void shapes(benchmark::internal::Benchmark* b) {
   // LLaMA-7B: q/k/v/o and gate/up are (4096 x 4096) and (11008 x 4096); M = 16 (decode batch)
   // and 128 (a prefill chunk). Each point runs one or a few iterations on a 2-core machine.
@@ -138,6 +158,10 @@ void shapes(benchmark::internal::Benchmark* b) {
     b->Args({m, 4096, 4096});
     b->Args({m, 11008, 4096});
   }
+  // stories260K (dim 64, FFN 172) on a 256-token eval window: up/gate and down, where
+  // per-call overheads (allocation, conversion, quantize) weigh as much as the multiply.
+  b->Args({256, 172, 64});
+  b->Args({256, 64, 172});
   b->Unit(benchmark::kMillisecond);
   b->UseRealTime();
 }
@@ -147,3 +171,4 @@ void shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(bm_f32_eigen)->Name("Cpu_F32Gemm_eigen")->Apply(shapes);
 BENCHMARK(bm_int8_gemm)->Name("Cpu_Int8Gemm_s8s8s32")->Apply(shapes);
 BENCHMARK(bm_w8a8_linear)->Name("Cpu_W8A8Linear_s8s8f32/PerToken_AbsMax")->Apply(shapes);
+BENCHMARK(bm_w8a16_linear)->Name("Cpu_W8A16Linear_f32s8f32")->Apply(shapes);

@@ -20,3 +20,4 @@
 #include "spikequant/cpu/quantize.hpp"
 #include "spikequant/cpu/rmsnorm.hpp"
 #include "spikequant/cpu/smoothquant.hpp"
+#include "spikequant/cpu/workspace.hpp"

@@ -91,6 +91,71 @@ TEST_CASE("gemm_s8s8s32: extreme products accumulate without wrapping") {
   CHECK(acc(0, 2) == -16256 * 2050 + 16384 * 2049);
 }
 
+TEST_CASE("gemm_s8s8s32: blocked path (K and N past one block, M on both sides of widening)") {
+  // kGemmBlockK = 512, kGemmBlockN = 128, kGemmPadK = 16, kGemmWidenMinRows = 8: K-blocks
+  // with a padded tail, a last partial block of B rows, M just below and above the row
+  // count at which the operands are widened to int16, odd M (a last single row).
+  using cpu::detail::kGemmBlockK;
+  using cpu::detail::kGemmBlockN;
+  using cpu::detail::kGemmWidenMinRows;
+  std::int64_t const mw = kGemmWidenMinRows;
+  for (auto [m, n, k] : std::array<std::tuple<std::int64_t, std::int64_t, std::int64_t>, 7>{
+           {{mw - 1, kGemmBlockN + 2, kGemmBlockK + 1},
+            {mw, kGemmBlockN + 1, kGemmBlockK},
+            {mw + 1, 2 * kGemmBlockN + 3, 2 * kGemmBlockK + 76},
+            {2 * mw + 1, 5, kGemmBlockK - 1},
+            {mw, 3, 17},
+            {3 * mw, kGemmBlockN, 1},
+            {mw + 2, 1, 2 * kGemmBlockK + 1}}}) {
+    check_gemm_exact(m, n, k, 0);
+    check_gemm_exact(m, n, k, 5);
+  }
+}
+
+TEST_CASE("gemm_s8s8s32: widened path accumulates extreme products across K-blocks") {
+  // Same totals as the unblocked case above, with enough rows for the int16 path: 8 K-blocks,
+  // each partial sum 512 * 16384 = 2^23, added into int32.
+  constexpr std::int64_t k = 4099;
+  Mat<std::int8_t> a(cpu::detail::kGemmWidenMinRows, k, 0, std::int8_t{-128});
+  Mat<std::int8_t> b(2, k, 0, std::int8_t{-128});
+  for (std::int64_t j = 0; j < k; ++j) {
+    b(1, j) = 127;
+  }
+  Mat<std::int32_t> acc(a.rows, 2);
+  cpu::gemm_s8s8s32(a.cref(), b.cref(), acc.ref());
+  for (std::int64_t i = 0; i < a.rows; ++i) {
+    CHECK(acc(i, 0) == 16384 * 4099);
+    CHECK(acc(i, 1) == -16256 * 4099);
+  }
+}
+
+TEST_CASE("gemm_s8s8s32: one workspace reused across shapes gives the same results") {
+  // Buffers only grow and keep old contents: a smaller K after a larger one must not read
+  // stale values past its own columns (the zero padding is rewritten every block).
+  cpu::Workspace ws;
+  for (auto [m, n, k] : std::array<std::tuple<std::int64_t, std::int64_t, std::int64_t>, 4>{
+           {{40, 140, 700}, {9, 3, 21}, {12, 130, 515}, {8, 2, 3}}}) {
+    CAPTURE(m);
+    CAPTURE(n);
+    CAPTURE(k);
+    auto const a = random_s8(m, k, static_cast<unsigned>(k));
+    auto const b = random_s8(n, k, static_cast<unsigned>(k + 1));
+    Mat<std::int32_t> with_ws(m, n);
+    Mat<std::int32_t> with_thread(m, n);
+    cpu::gemm_s8s8s32(a.cref(), b.cref(), with_ws.ref(), ws);
+    cpu::gemm_s8s8s32(a.cref(), b.cref(), with_thread.ref());
+    CHECK(with_ws.buf == with_thread.buf);
+    auto const ref = naive_gemm(a.cref(), b.cref());
+    std::int64_t mismatches = 0;
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        mismatches += with_ws(i, j) != ref[static_cast<std::size_t>(i * n + j)] ? 1 : 0;
+      }
+    }
+    CHECK(mismatches == 0);
+  }
+}
+
 TEST_CASE("dequant_epilogue matches a naive double loop") {
   // Tolerance: the epilogue does float(acc) (exact, |acc| < 2^24 here), two float multiplies
   // and up to two float adds, each within 2^-24 relative of its operands' magnitude. With

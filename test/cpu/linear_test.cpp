@@ -5,8 +5,12 @@
 #include "cpu/reference.hpp"
 #include "spikequant/cpu/linear.hpp"
 
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <doctest/doctest.h>
+#include <tuple>
 #include <vector>
 
 using namespace spikequant;
@@ -184,6 +188,70 @@ TEST_CASE("linear_w8a8<Policy> equals the run-time form") {
   cpu::linear_w8a8<AQ3>(x.cref(), q, a.ref(), 0.01f);
   cpu::linear_w8a8(x.cref(), q, ActScheme::kStatic, 0.01f, {}, b.ref());
   CHECK(a.buf == b.buf);
+}
+
+TEST_CASE("linear_w8a16 is bit for bit the plain Eigen expression it replaces") {
+  // linear_w8a16 hands Eigen's GEMM a float copy of the codes from the workspace instead of
+  // letting it cast them into a temporary; the result must not change by a bit. Shapes cover
+  // one row (Eigen's GEMV through the cast), one column, tiny (coefficient-based) products,
+  // the blocked GEMM, and a strided input.
+  auto const bits = [](Mat<float> const& m) {
+    std::vector<std::uint32_t> v;
+    for (std::int64_t r = 0; r < m.rows; ++r) {
+      for (std::int64_t c = 0; c < m.cols; ++c) {
+        v.push_back(std::bit_cast<std::uint32_t>(m(r, c)));
+      }
+    }
+    return v;
+  };
+  cpu::Workspace ws;
+  for (auto [m, n, k] : std::array<std::tuple<std::int64_t, std::int64_t, std::int64_t>, 8>{
+           {{1, 40, 300},
+            {30, 1, 200},
+            {3, 4, 5},
+            {2, 2, 15},
+            {7, 13, 67},
+            {64, 172, 64},
+            {33, 300, 520},
+            {256, 64, 172}}}) {
+    CAPTURE(m);
+    CAPTURE(n);
+    CAPTURE(k);
+    auto const x = random_float(m, k, static_cast<unsigned>(m + n + k), -2.0f, 2.0f, 3);
+    auto const w = random_float(n, k, static_cast<unsigned>(n * k), -0.5f, 0.5f);
+    auto const bias = random_float(1, n, 7).buf;
+    auto const q = cpu::quantize_weight(w.cref());
+    Mat<float> expected(m, n);
+    auto y = cpu::as_eigen(expected.ref());
+    y.noalias() = cpu::as_eigen(x.cref()) * cpu::as_eigen(q.view()).cast<float>().transpose();
+    y.array().rowwise() *= Eigen::Map<Eigen::RowVectorXf const>(q.scales.data(), n).array();
+    y.rowwise() += Eigen::Map<Eigen::RowVectorXf const>(bias.data(), n);
+    Mat<float> got(m, n, 2, 1e30f);
+    cpu::linear_w8a16(x.cref(), q, bias, got.ref());
+    CHECK(bits(got) == bits(expected));
+    Mat<float> got_ws(m, n);
+    cpu::linear_w8a16(x.cref(), q, bias, got_ws.ref(), ws);
+    CHECK(bits(got_ws) == bits(expected));
+  }
+}
+
+TEST_CASE("linear_w8a8 with a caller's workspace equals the thread workspace form") {
+  cpu::Workspace ws;
+  for (auto [m, n, k] : std::array<std::tuple<std::int64_t, std::int64_t, std::int64_t>, 3>{
+           {{40, 130, 600}, {1, 7, 9}, {kM, kN, kK}}}) {
+    CAPTURE(m);
+    auto const x = random_float(m, k, 51);
+    auto const w = random_float(n, k, 52);
+    auto const q = cpu::quantize_weight(w.cref());
+    for (ActScheme act : {ActScheme::kPerToken, ActScheme::kPerTensor, ActScheme::kStatic}) {
+      CAPTURE(to_string(act));
+      Mat<float> a(m, n);
+      Mat<float> b(m, n);
+      cpu::linear_w8a8(x.cref(), q, act, 0.01f, {}, a.ref(), ws);
+      cpu::linear_w8a8(x.cref(), q, act, 0.01f, {}, b.ref());
+      CHECK(a.buf == b.buf);
+    }
+  }
 }
 
 TEST_CASE("error budgets vs float: a spike token hurts per-tensor, not per-token or W8A16") {

@@ -7,7 +7,10 @@
 #include "spikequant/cpu/linear.hpp"
 #include "spikequant/cpu/quantize.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <doctest/doctest.h>
 #include <limits>
 #include <vector>
@@ -422,4 +425,57 @@ TEST_CASE("policy entry point equals the direct call") {
   std::vector<float> ts(1);
   cpu::quantize<AQ2>(x.cref(), codes.ref(), ts);
   CHECK(ts == cpu::quantize_dynamic<PerTensor>(x.cref()).scales);
+}
+
+TEST_CASE("AbsMax fast fold equals folding absmax_update in order, bit for bit") {
+  // detail::fold takes AbsMax's lane-parallel path unless the run holds a NaN; the in-order
+  // fold is the definition. Runs of every length 0..40 (full lanes and tails) mix -0, +0, a
+  // denormal, ties, +-Inf and, in some runs, NaNs of both signs; starting statistics include
+  // the +0 identity, a value larger than any |x|, and NaN.
+  float const nan = std::numeric_limits<float>::quiet_NaN();
+  float const inf = std::numeric_limits<float>::infinity();
+  std::vector<float> const pool = {
+      -0.0f, 0.0f, 1e-40f, 0.5f, -0.5f, 3.0f, -3.0f, 7.25f, -7.25f, inf, -inf, nan, -nan};
+  auto const bits = [](float v) { return std::bit_cast<std::uint32_t>(v); };
+  AbsMax const e;
+  std::uint32_t state = 1;
+  auto const next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  for (std::int64_t n = 0; n <= 40; ++n) {
+    for (int trial = 0; trial < 40; ++trial) {
+      // Trials 0-19 draw from the finite values only, 20-29 add +-Inf, 30-39 add NaNs.
+      std::size_t const choices = trial < 20 ? 9 : (trial < 30 ? 11 : pool.size());
+      std::vector<float> x(static_cast<std::size_t>(n));
+      for (auto& v : x) {
+        v = pool[next() % choices];
+      }
+      for (float const acc : {e.identity(), 100.0f, nan, -nan}) {
+        float const in_order = cpu::detail::fold_in_order(e, acc, x.data(), n);
+        float const fast = cpu::detail::fold(e, acc, x.data(), n);
+        CAPTURE(n);
+        CAPTURE(trial);
+        CAPTURE(acc);
+        CHECK(bits(fast) == bits(in_order));
+      }
+    }
+  }
+}
+
+TEST_CASE("dynamic quantize: the first non-finite scale throws; earlier scales are written") {
+  float const nan = std::numeric_limits<float>::quiet_NaN();
+  auto x = random_float(5, 37, 9);
+  x(1, 3) = -nan;
+  x(3, 30) = nan;
+  Mat<std::int8_t> codes(5, 37, 0, std::int8_t{55});
+  std::vector<float> scales(5, -1.0f);
+  auto const e =
+      catch_error([&] { cpu::quantize_dynamic<PerToken>(x.cref(), codes.ref(), scales); });
+  CHECK(e.kind() == ErrorKind::kNonFinite);
+  CHECK(has(e, "per-token scale 1"));
+  CHECK(scales[0] > 0.0f);
+  CHECK(std::isnan(scales[1]));
+  CHECK(scales[2] == -1.0f);  // not reached
+  CHECK(std::all_of(codes.buf.begin(), codes.buf.end(), [](std::int8_t c) { return c == 55; }));
 }

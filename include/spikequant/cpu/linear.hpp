@@ -11,6 +11,7 @@
 #include "spikequant/cpu/eigen_map.hpp"
 #include "spikequant/cpu/gemm.hpp"
 #include "spikequant/cpu/quantize.hpp"
+#include "spikequant/cpu/workspace.hpp"
 
 #include <cstdint>
 #include <span>
@@ -105,23 +106,82 @@ inline void linear_float(
 }
 
 //! y = x (s_w * Wq)^T + bias: weight dequantized per channel, activation unquantized.
-//! Computed as (x Wq^T) * s_w so the dequantized weight is never materialised.
+//! Computed as (x Wq^T) * s_w: the float product runs on the int8 codes (exact as floats), then
+//! each output column is scaled.
+//! - Eigen's blocked GEMM, which it uses for x Wq^T when M > 1, N > 1 and M + N + K >=
+//!   EIGEN_GEMM_TO_COEFFBASED_THRESHOLD, first copies the cast codes into a temporary float
+//!   matrix; here that matrix is the workspace's (no allocation per call) and the same kernel
+//!   runs on the same values, so y is bit for bit what the plain expression gives. Other
+//!   shapes keep the plain expression: with one row Eigen multiplies through the cast
+//!   without a copy (and in a different order than with a float matrix).
+//! @param ws scratch (Workspace::weight_codes_f32); thread_workspace() in the overload without
+inline void linear_w8a16(
+    MatrixRef<float const> x,
+    QuantizedWeight const& w,
+    std::span<float const> bias,
+    MatrixRef<float> y,
+    Workspace& ws) {
+  detail::check_linear(x, w.out_features, w.in_features, bias, y, "linear_w8a16");
+  std::int64_t const m = x.rows;
+  std::int64_t const n = w.out_features;
+  std::int64_t const k = w.in_features;
+  if (m > 1 && n > 1 && m + n + k >= EIGEN_GEMM_TO_COEFFBASED_THRESHOLD) {
+    MatrixRef<float> const wf{Workspace::take(ws.weight_codes_f32, n * k).data(), n, k, k};
+    as_eigen(wf) = as_eigen(w.view()).template cast<float>();
+    as_eigen(y).noalias() = as_eigen(x) * as_eigen(MatrixRef<float const>(wf)).transpose();
+  } else {
+    as_eigen(y).noalias() = as_eigen(x) * as_eigen(w.view()).template cast<float>().transpose();
+  }
+  auto const s = Eigen::Map<Eigen::RowVectorXf const>(w.scales.data(), n);
+  as_eigen(y).array().rowwise() *= s.array();
+  detail::add_bias(bias, y);
+}
+
+//! linear_w8a16 with the calling thread's workspace.
 inline void linear_w8a16(
     MatrixRef<float const> x,
     QuantizedWeight const& w,
     std::span<float const> bias,
     MatrixRef<float> y) {
-  detail::check_linear(x, w.out_features, w.in_features, bias, y, "linear_w8a16");
-  auto const wq = as_eigen(w.view()).template cast<float>();
-  auto const s = Eigen::Map<Eigen::RowVectorXf const>(w.scales.data(), w.out_features);
-  as_eigen(y).noalias() = as_eigen(x) * wq.transpose();
-  as_eigen(y).array().rowwise() *= s.array();
-  detail::add_bias(bias, y);
+  linear_w8a16(x, w, bias, y, thread_workspace());
 }
 
 //! y = dequant(quant(x) Wq^T) + bias with the activation scheme chosen at run time.
 //! - kPerToken / kPerTensor compute scales from x (AbsMax); kStatic uses `static_scale`,
 //!   which must be finite and positive, and saturates values beyond it.
+//! @param ws scratch for the codes, the scales and gemm_dequant; thread_workspace() in the
+//!           overload without
+inline void linear_w8a8(
+    MatrixRef<float const> x,
+    QuantizedWeight const& w,
+    ActScheme act,
+    float static_scale,
+    std::span<float const> bias,
+    MatrixRef<float> y,
+    Workspace& ws) {
+  detail::check_linear(x, w.out_features, w.in_features, bias, y, "linear_w8a8");
+  MatrixRef<std::int8_t> const xq{
+      Workspace::take(ws.act_codes, x.rows * x.cols).data(), x.rows, x.cols, x.cols};
+  std::span<float> act_scales;
+  switch (act) {
+  case ActScheme::kPerToken:
+    act_scales = Workspace::take(ws.act_scales, x.rows);
+    quantize_dynamic<granularity::PerToken>(x, xq, act_scales);
+    break;
+  case ActScheme::kPerTensor:
+    act_scales = Workspace::take(ws.act_scales, 1);
+    quantize_dynamic<granularity::PerTensor>(x, xq, act_scales);
+    break;
+  case ActScheme::kStatic:
+    act_scales = Workspace::take(ws.act_scales, 1);
+    act_scales[0] = static_scale;
+    quantize_static<granularity::PerTensor>(x, act_scales, xq);
+    break;
+  }
+  gemm_dequant(xq, w.view(), {act_scales, w.scales, bias, {}}, y, ws);
+}
+
+//! linear_w8a8 with the calling thread's workspace.
 inline void linear_w8a8(
     MatrixRef<float const> x,
     QuantizedWeight const& w,
@@ -129,25 +189,7 @@ inline void linear_w8a8(
     float static_scale,
     std::span<float const> bias,
     MatrixRef<float> y) {
-  detail::check_linear(x, w.out_features, w.in_features, bias, y, "linear_w8a8");
-  std::vector<std::int8_t> codes(static_cast<std::size_t>(x.rows * x.cols));
-  MatrixRef<std::int8_t> const xq{codes.data(), x.rows, x.cols, x.cols};
-  std::vector<float> act_scales;
-  switch (act) {
-  case ActScheme::kPerToken:
-    act_scales.resize(static_cast<std::size_t>(x.rows));
-    quantize_dynamic<granularity::PerToken>(x, xq, act_scales);
-    break;
-  case ActScheme::kPerTensor:
-    act_scales.resize(1);
-    quantize_dynamic<granularity::PerTensor>(x, xq, act_scales);
-    break;
-  case ActScheme::kStatic:
-    act_scales.assign(1, static_scale);
-    quantize_static<granularity::PerTensor>(x, act_scales, xq);
-    break;
-  }
-  gemm_dequant(xq, w.view(), {act_scales, w.scales, bias, {}}, y);
+  linear_w8a8(x, w, act, static_scale, bias, y, thread_workspace());
 }
 
 //! Compile-time-policy form: `linear_w8a8<AQ2>(x, w, y)`; Static policies take the scale.

@@ -11,6 +11,9 @@
 #include "spikequant/core/numeric.hpp"
 #include "spikequant/core/policy.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -54,6 +57,82 @@ std::int64_t scale_index(std::int64_t r, std::int64_t c, std::int64_t cols) {
   }
 }
 
+//! Calls f(r, c0, c1, s) for each run of columns [c0, c1) of row r whose elements all use
+//! scale s = scale_index<G>(r, c, cols), rows in order and runs left to right: whole rows
+//! (PerTensor, PerToken, PerChannel) or groups of G::GroupSize (PerGroup). Visiting a tensor
+//! run by run is row-major element order, but the scale and its reciprocal are looked up
+//! once per run instead of once per element.
+template <Granularity G, class F>
+void for_each_scale_run(std::int64_t rows, std::int64_t cols, F&& f) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    if constexpr (is_per_group_v<G>) {
+      for (std::int64_t c0 = 0; c0 < cols; c0 += G::GroupSize) {
+        f(r, c0, c0 + G::GroupSize, scale_index<G>(r, c0, cols));
+      }
+    } else {
+      f(r, std::int64_t{0}, cols, scale_index<G>(r, 0, cols));
+    }
+  }
+}
+
+//! Folds x[0, n) into acc in order with estimator.update: the definition of a group's
+//! statistic.
+template <ReducibleEstimator E>
+float fold_in_order(E const& estimator, float acc, float const* x, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    acc = estimator.update(acc, x[i]);
+  }
+  return acc;
+}
+
+//! max |x[i]| over x[0, n) for AbsMax's fast path; saw_nan tells whether x holds a NaN.
+//! Folding absmax_update in order serialises every element behind the previous one and
+//! branches on each sign; kLanes independent maxima of std::fabs(x) do neither (GCC emits
+//! branch-free maxss). A NaN is not propagated here (the caller folds in order instead).
+inline float absmax_lanes(float const* x, std::int64_t n, bool& saw_nan) {
+  constexpr int kLanes = 8;
+  float lane[kLanes] = {};
+  bool nan = false;
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      float const ax = std::fabs(x[i + l]);
+      lane[l] = ax > lane[l] ? ax : lane[l];
+      nan |= !(x[i + l] == x[i + l]);
+    }
+  }
+  float m = 0.0f;
+  for (float const v : lane) {
+    m = v > m ? v : m;
+  }
+  for (; i < n; ++i) {
+    float const ax = std::fabs(x[i]);
+    m = ax > m ? ax : m;
+    nan |= !(x[i] == x[i]);
+  }
+  saw_nan = nan;
+  return m;
+}
+
+//! fold_in_order(estimator, acc, x, n), bit for bit, faster for AbsMax.
+//! Why AbsMax may reorder: without a NaN in x, folding in order gives acc's maximum with the
+//! largest |x[i]|. A maximum is the same value in any order, and its bits are too: every
+//! candidate is >= +0 (absmax_update never lets -0 replace the +0 identity, and std::fabs
+//! never returns -0), and absmax_combine(acc, m) keeps a NaN acc just as the in-order fold
+//! does. With a NaN in x, which NaN wins (its sign shows in the error message) depends on
+//! the order, so that case, an error anyway, folds in order.
+template <ReducibleEstimator E>
+float fold(E const& estimator, float acc, float const* x, std::int64_t n) {
+  if constexpr (std::same_as<E, AbsMax>) {
+    bool saw_nan = false;
+    float const m = absmax_lanes(x, n, saw_nan);
+    if (!saw_nan) {
+      return estimator.combine(acc, m);
+    }
+  }
+  return fold_in_order(estimator, acc, x, n);
+}
+
 template <Granularity G>
 void check_quantize_args(
     MatrixRef<float const> const& x,
@@ -86,6 +165,24 @@ void check_quantize_args(
       "), got ",
       scales.size());
 }
+
+//! Pass 2 of every quantize: codes[r, c] = quantize_value(x[r, c], 1 / scale(r, c)), the
+//! reciprocal computed once per run of columns sharing a scale (the same float each time).
+template <Granularity G>
+void quantize_runs(
+    MatrixRef<float const> const& x,
+    std::span<float const> scales,
+    MatrixRef<std::int8_t> const& codes) {
+  for_each_scale_run<G>(
+      x.rows, x.cols, [&](std::int64_t r, std::int64_t c0, std::int64_t c1, std::int64_t s) {
+        float const inv = inverse_scale(scales[static_cast<std::size_t>(s)]);
+        float const* xr = x.row(r);
+        std::int8_t* cr = codes.row(r);
+        for (std::int64_t c = c0; c < c1; ++c) {
+          cr[c] = quantize_value(xr[c], inv);
+        }
+      });
+}
 }  // namespace detail
 
 //! Computes scales with a reducible estimator (AbsMax by default) and quantizes x.
@@ -103,32 +200,35 @@ void quantize_dynamic(
     std::span<float> scales,
     E const estimator = {}) {
   detail::check_quantize_args<G>(x, codes, scales, "quantize_dynamic");
-  std::vector<float> acc(scales.size(), estimator.identity());
-  for (std::int64_t r = 0; r < x.rows; ++r) {
-    for (std::int64_t c = 0; c < x.cols; ++c) {
-      auto& a = acc[static_cast<std::size_t>(detail::scale_index<G>(r, c, x.cols))];
-      a = estimator.update(a, x(r, c));
-    }
-  }
-  for (std::size_t i = 0; i < acc.size(); ++i) {
-    scales[i] = estimator.finalize(acc[i]);
+  // Pass 1: every scale, in index order; the first non-finite one throws (no code written).
+  auto const finalize = [&](std::int64_t i, float statistic) {
+    float const s = scales[static_cast<std::size_t>(i)] = estimator.finalize(statistic);
     require(
-        is_finite(scales[i]),
+        is_finite(s),
         ErrorKind::kNonFinite,
         "quantize_dynamic: ",
         G::name,
         " scale ",
         i,
         " is ",
-        scales[i],
+        s,
         " (NaN or Inf in the input)");
-  }
-  for (std::int64_t r = 0; r < x.rows; ++r) {
-    for (std::int64_t c = 0; c < x.cols; ++c) {
-      float const s = scales[static_cast<std::size_t>(detail::scale_index<G>(r, c, x.cols))];
-      codes(r, c) = quantize_value(x(r, c), inverse_scale(s));
+  };
+  if constexpr (std::same_as<G, granularity::PerTensor>) {
+    float statistic = estimator.identity();
+    for (std::int64_t r = 0; r < x.rows; ++r) {
+      statistic = detail::fold(estimator, statistic, x.row(r), x.cols);
     }
+    finalize(0, statistic);
+  } else {
+    // One run of columns per scale: a row (PerToken, PerChannel) or a group (PerGroup).
+    detail::for_each_scale_run<G>(
+        x.rows, x.cols, [&](std::int64_t r, std::int64_t c0, std::int64_t c1, std::int64_t i) {
+          finalize(i, detail::fold(estimator, estimator.identity(), x.row(r) + c0, c1 - c0));
+        });
   }
+  // Pass 2: the codes.
+  detail::quantize_runs<G>(x, std::span<float const>(scales), codes);
 }
 
 //! Quantizes x with given (static, calibrated) scales; values beyond 127 * scale saturate.
@@ -154,12 +254,7 @@ void quantize_static(
         " must be > 0, got ",
         scales[i]);
   }
-  for (std::int64_t r = 0; r < x.rows; ++r) {
-    for (std::int64_t c = 0; c < x.cols; ++c) {
-      float const s = scales[static_cast<std::size_t>(detail::scale_index<G>(r, c, x.cols))];
-      codes(r, c) = quantize_value(x(r, c), inverse_scale(s));
-    }
-  }
+  detail::quantize_runs<G>(x, std::span<float const>(scales), codes);
 }
 
 //! Policy-driven entry point: dispatches on P's granularity and source.
@@ -192,12 +287,15 @@ void dequantize(
       codes.cols,
       "), got ",
       scales.size());
-  for (std::int64_t r = 0; r < codes.rows; ++r) {
-    for (std::int64_t c = 0; c < codes.cols; ++c) {
-      out(r, c) = dequantize_value(
-          codes(r, c), scales[static_cast<std::size_t>(detail::scale_index<G>(r, c, codes.cols))]);
-    }
-  }
+  detail::for_each_scale_run<G>(
+      codes.rows,
+      codes.cols,
+      [&](std::int64_t r, std::int64_t c0, std::int64_t c1, std::int64_t s) {
+        float const scale = scales[static_cast<std::size_t>(s)];
+        for (std::int64_t c = c0; c < c1; ++c) {
+          out(r, c) = dequantize_value(codes(r, c), scale);
+        }
+      });
 }
 
 //! An owning quantized matrix: codes plus its scales under granularity G.
