@@ -4,7 +4,7 @@
 """Builds tiny random Hugging Face checkpoints and their reference logits for spikequant's
 io and model tests.
 
-Writes test/fixtures/hf/<name>/ for name in (llama, mistral, gemma, mistral_swa):
+Writes test/fixtures/hf/<name>/ for name in (llama, mistral, gemma, mistral_swa, mixtral):
   config.json, model.safetensors (or model-0000X-of-0000N.safetensors +
   model.safetensors.index.json for the sharded one), logits.json.
 Needs: pip install torch transformers safetensors (CPU is enough). Deterministic: fixed seeds,
@@ -16,8 +16,9 @@ import sys
 
 import torch
 import transformers
+from safetensors import safe_open
 from transformers import (GemmaConfig, GemmaForCausalLM, LlamaConfig, LlamaForCausalLM,
-                          MistralConfig, MistralForCausalLM)
+                          MistralConfig, MistralForCausalLM, MixtralConfig, MixtralForCausalLM)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "test", "fixtures", "hf")
@@ -54,7 +55,24 @@ FIXTURES = {
                          rms_norm_eps=1e-6, tie_word_embeddings=False, hidden_act="silu",
                          sliding_window=4),
                     dict()),
+    # Sparse MoE FFN: 4 experts per layer, top-2 routing, GQA 4/2, untied. Appended last so the
+    # fixtures above keep their seeds. transformers 5 holds the experts fused in memory but
+    # saves them as block_sparse_moe.experts.E.w1/w2/w3 (+ block_sparse_moe.gate, the router).
+    "mixtral": (MixtralConfig, MixtralForCausalLM,
+                dict(num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
+                     num_experts_per_tok=2, rope_theta=10000.0, rms_norm_eps=1e-5,
+                     tie_word_embeddings=False, hidden_act="silu", sliding_window=None),
+                dict()),
 }
+
+# Mixtral's per-expert tensors exist only in the saved file (in memory they are fused).
+MIXTRAL_SAMPLES = ["model.embed_tokens.weight", "model.layers.1.self_attn.k_proj.weight",
+                   "model.layers.0.block_sparse_moe.gate.weight",
+                   "model.layers.0.block_sparse_moe.experts.2.w2.weight",
+                   "model.layers.1.block_sparse_moe.experts.3.w1.weight",
+                   "model.layers.1.block_sparse_moe.experts.1.w3.weight",
+                   "model.layers.1.input_layernorm.weight", "model.norm.weight",
+                   "lm_head.weight"]
 
 
 def build(name, seed):
@@ -88,6 +106,10 @@ def build(name, seed):
              "model.norm.weight"]
     if not config.tie_word_embeddings:
         names.append("lm_head.weight")
+    if name == "mixtral":
+        names = MIXTRAL_SAMPLES
+        with safe_open(os.path.join(out_dir, "model.safetensors"), "pt") as f:
+            state = {n: f.get_tensor(n) for n in names}
     samples = {n: {"shape": list(state[n].shape),
                    "first": [float(f"{x:.9g}") for x in state[n].reshape(-1)[:4].tolist()],
                    "last": float(f"{state[n].reshape(-1)[-1].item():.9g}"),

@@ -10,10 +10,16 @@ Cases (one entry each in "cases"):
   per-token, per-tensor       every decoder linear module W8A8 with that dynamic scheme;
   static                      static per-tensor scales calibrated on the same tokens in the
                               float model (largest token-wise absmax / 127), stored per module;
-  per-tensor+qfem             per-tensor, with layer 0 down and layer 1 {q,k,v} W8A16.
+  per-tensor+qfem             per-tensor, with layer 0 down and layer 1 {q,k,v} W8A16
+                              (Mixtral: layer 0 expert 1's down, layer 1 {q,k,v} and layer 1
+                              expert 3's {gate,up}).
+
+Module keys are "LAYER.KIND" ("0.down", "1.q") and, for Mixtral experts, "LAYER.eE.KIND"
+("0.e1.down": layer 0, expert 1, its w2); the router is never quantized.
 
 Needs: pip install torch transformers safetensors. Run after make_hf_fixtures.py:
-  python3 scripts/make_quant_fixtures.py [FIXTURE_ROOT]
+  python3 scripts/make_quant_fixtures.py [FIXTURE_ROOT [NAME ...]]
+NAMEs limit the run to those fixture folders (e.g. `mixtral`); default: every folder.
 """
 import json
 import os
@@ -27,6 +33,7 @@ import torch_reference as tr  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "test", "fixtures", "hf")
+ONLY = set(sys.argv[2:])
 
 CASES = [
     ("per-token", "per-token", []),
@@ -34,6 +41,8 @@ CASES = [
     ("static", "static", []),
     ("per-tensor+qfem", "per-tensor", [(0, "down"), (1, "q")]),
 ]
+# The same exclusion idea where the FFN is a set of experts (layer 0 has no dense down).
+MOE_QFEM_EXCLUDE = [(0, "e1.down"), (1, "q"), (1, "e3.up")]
 
 
 def load(path):
@@ -55,7 +64,7 @@ def main():
     for name in sorted(os.listdir(FIXTURES)):
         path = os.path.join(FIXTURES, name)
         ref_path = os.path.join(path, "logits.json")
-        if not os.path.isfile(ref_path):
+        if not os.path.isfile(ref_path) or (ONLY and name not in ONLY):
             continue
         with open(ref_path) as f:
             tokens = json.load(f)["tokens"]
@@ -64,7 +73,10 @@ def main():
         out = {"model_type": name, "tokens": tokens, "shape": list(float_logits.shape),
                "torch": torch.__version__, "transformers": transformers.__version__,
                "cases": []}
+        moe = any(kind.startswith("e") for _, kind in scales)
         for case, act, exclude in CASES:
+            if moe and case == "per-tensor+qfem":
+                exclude = MOE_QFEM_EXCLUDE
             excluded = tr.expand_siblings(set(exclude))
             model = tr.quantize_model(load(path), act, excluded, scales)
             logits = logits_of(model, tokens)

@@ -29,7 +29,15 @@ Quantizer, as PAPER.md states the reference code's choices:
     saturate; spikequant does (needed for static scales), so this script clamps to [-127, 127]
     too: with dynamic scales the clamp never binds, with static ones it is spikequant's
     documented choice;
-  * not quantized: embeddings, norms, lm_head, the attention products.
+  * not quantized: embeddings, norms, lm_head, the attention products, and in Mixtral models
+    the router (block_sparse_moe.gate), which stays float;
+  * Mixtral experts: each expert's w1 / w3 / w2 (gate / up / down) is its own linear module,
+    run on the rows routed to it only (so a per-tensor scale spans those rows), keyed
+    (layer, "eE.kind"), printed "LAYER.eE.KIND" (e.g. "0.e2.down"). transformers 5 keeps the
+    experts fused (MixtralExperts: gate_up_proj, down_proj); `unfuse_experts` splits them back
+    into per-expert nn.Linear modules w1, w2, w3 (the checkpoint's layout) that compute the same
+    function with the same routing, so that the replacement and the hooks below treat them
+    like any other linear module;
   * QFeM-excluded modules (--exclude LAYER.KIND,...): W8A16, the int8 weight dequantized and
     multiplied with float activations.
 
@@ -51,6 +59,76 @@ KIND_TO_HF = {
     "down": "mlp.down_proj",
 }
 SIBLINGS = [("q", "k", "v"), ("o",), ("gate", "up"), ("down",)]
+# Mixtral expert E: kinds "eE.gate" / "eE.up" / "eE.down" -> the checkpoint's w1 / w3 / w2.
+EXPERT_KIND_TO_W = {"gate": "w1", "up": "w3", "down": "w2"}
+
+
+class Expert(torch.nn.Module):
+    """One Mixtral expert as the checkpoint stores it: w2(act(w1 x) * w3 x)."""
+
+    def __init__(self, w1, w2, w3, act_fn):
+        super().__init__()
+        self.w1, self.w2, self.w3 = w1, w2, w3
+        self.act_fn = act_fn
+
+    def forward(self, x):
+        return self.w2(self.act_fn(self.w1(x)) * self.w3(x))
+
+
+class UnfusedExperts(torch.nn.ModuleList):
+    """transformers 5's MixtralExperts.forward with one Expert module per expert: the same
+    routing (top_k_index, top_k_weights from the router), the same loop over the experts that
+    receive tokens, in expert order, and the same index_add_ of the weighted outputs."""
+
+    def forward(self, hidden_states, top_k_index, top_k_weights):
+        out = torch.zeros_like(hidden_states)
+        for e, expert in enumerate(self):
+            token_idx, top_k_pos = torch.where(top_k_index == e)  # tokens ascending
+            if token_idx.numel() == 0:
+                continue
+            y = expert(hidden_states[token_idx]) * top_k_weights[token_idx, top_k_pos, None]
+            out.index_add_(0, token_idx, y.to(out.dtype))
+        return out
+
+
+def moe_block(block):
+    """(attribute path, experts) of a decoder layer's sparse MoE block, or None when dense."""
+    for path in ("block_sparse_moe", "mlp"):
+        moe = getattr(block, path, None)
+        if moe is not None and hasattr(moe, "experts") and hasattr(moe, "gate"):
+            return path, moe
+    return None
+
+
+def unfuse_experts(model):
+    """Replaces transformers 5's fused MixtralExperts (gate_up_proj (E, 2I, H), down_proj
+    (E, H, I)) by an UnfusedExperts of nn.Linear w1, w2, w3 per expert; a no-op for dense
+    models and for experts that are already separate modules (transformers 4)."""
+    for block in model.model.layers:
+        found = moe_block(block)
+        if found is None or not hasattr(found[1].experts, "gate_up_proj"):
+            continue
+        fused = found[1].experts
+        inter = fused.intermediate_dim
+        experts = UnfusedExperts()
+        for e in range(fused.num_experts):
+            lin = []
+            for w in (fused.gate_up_proj[e, :inter], fused.down_proj[e], fused.gate_up_proj[e, inter:]):
+                m = torch.nn.Linear(w.shape[1], w.shape[0], bias=False, dtype=w.dtype)
+                with torch.no_grad():
+                    m.weight.copy_(w)
+                lin.append(m)
+            experts.append(Expert(lin[0], lin[1], lin[2], fused.act_fn))
+        found[1].experts = experts
+    return model
+
+
+def module_path(block, kind):
+    """The attribute path of module `kind` ("q", ..., or "eE.down") inside a decoder layer."""
+    if kind in KIND_TO_HF:
+        return KIND_TO_HF[kind]
+    expert, base = kind.split(".")
+    return f"{moe_block(block)[0]}.experts.{int(expert[1:])}.{EXPERT_KIND_TO_W[base]}"
 
 
 def fake_quant(x, scale):
@@ -84,22 +162,30 @@ class FakeQuantLinear(torch.nn.Module):
 
 
 def module_names(model):
-    """(layer, kind, module) for every linear module of the decoder layers."""
+    """(layer, kind, module) for every linear module of the decoder layers: q, k, v, o, then
+    gate, up, down, or in a MoE layer "eE.gate", "eE.up", "eE.down" for every expert E (the
+    model's experts must be unfused first: unfuse_experts)."""
     out = []
     for layer, block in enumerate(model.model.layers):
-        for kind, path in KIND_TO_HF.items():
-            out.append((layer, kind, block.get_submodule(path)))
+        found = moe_block(block)
+        kinds = list(KIND_TO_HF) if found is None else ["q", "k", "v", "o"] + [
+            f"e{e}.{k}" for e in range(len(found[1].experts)) for k in ("gate", "up", "down")]
+        for kind in kinds:
+            out.append((layer, kind, block.get_submodule(module_path(block, kind))))
     return out
 
 
 def replace(model, layer, kind, new):
-    parent_path, attr = KIND_TO_HF[kind].rsplit(".", 1)
-    setattr(model.model.layers[layer].get_submodule(parent_path), attr, new)
+    block = model.model.layers[layer]
+    parent_path, attr = module_path(block, kind).rsplit(".", 1)
+    setattr(block.get_submodule(parent_path), attr, new)
 
 
 def quantize_model(model, act, exclude=(), static_scales=None):
     """Replaces every decoder linear module in place: W8A16 for (layer, kind) in `exclude`,
-    else W8A8 with activation scheme `act` (static: scale from static_scales[(layer, kind)])."""
+    else W8A8 with activation scheme `act` (static: scale from static_scales[(layer, kind)]).
+    Mixtral experts are unfused first; the router stays float."""
+    unfuse_experts(model)
     for layer, kind, lin in module_names(model):
         if (layer, kind) in exclude:
             replace(model, layer, kind, FakeQuantLinear(lin, None))
@@ -111,7 +197,10 @@ def quantize_model(model, act, exclude=(), static_scales=None):
 
 def record_token_scales(model, windows):
     """Runs the float model on each window and returns {(layer, kind): [per-window tensor of
-    token-wise absmax of the module's input]} (the statistics behind r(m) and static scales)."""
+    token-wise absmax of the module's input]} (the statistics behind r(m) and static scales).
+    A Mixtral expert sees only its routed rows, and a window that routes it no token adds no
+    entry (as spikequant's TokenScaleObserver skips it)."""
+    unfuse_experts(model)
     seen = {}
     hooks = []
     for layer, kind, lin in module_names(model):
@@ -138,10 +227,12 @@ def max_median_ratio(token_scales):
 
 
 def expand_siblings(exclude):
+    """Adds the siblings of every (layer, kind); an expert's {gate, up} stays in the expert."""
     out = set()
     for layer, kind in exclude:
-        group = next(g for g in SIBLINGS if kind in g)
-        out.update((layer, k) for k in group)
+        expert, _, base = kind.rpartition(".")
+        group = next(g for g in SIBLINGS if base in g)
+        out.update((layer, f"{expert}.{k}" if expert else k) for k in group)
     return out
 
 

@@ -4,6 +4,7 @@
 #include "spikequant/calib/stats.hpp"
 
 #include <doctest/doctest.h>
+#include <span>
 #include <vector>
 
 using namespace spikequant;
@@ -79,6 +80,67 @@ TEST_CASE("TokenScaleObserver: r(m) is the mean of per-sequence ratios") {
   CHECK(sq.ratio == doctest::Approx(1.0));
   CHECK(top_module(st).id == down);
   CHECK_THROWS_AS(obs.record(down, MatrixRef<float const>{d1.data(), 3, 1, 1}, 0), Error);
+}
+
+TEST_CASE("TokenScaleObserver: MoE experts record routed rows and skip windows without tokens") {
+  TokenScaleObserver obs({.top_k = 4, .keep_sequences = 2});
+  ModuleId const e0{1, ModuleKind::kDown, 0};
+  ModuleId const e1{1, ModuleKind::kDown, 1};
+  // Window 0: 4 tokens; expert 0 gets rows 0 and 2 (scales 8, 2), expert 1 rows 1, 2, 3.
+  std::vector<int> ids0 = {1, 20, 21, 22};
+  obs.begin_sequence(ids0);
+  std::vector<float> x0 = {8, 2};
+  std::vector<int> rows0 = {0, 2};
+  obs.record(e0, MatrixRef<float const>{x0.data(), 2, 1, 1}, rows0);
+  std::vector<float> x1 = {1, -4, 2};
+  std::vector<int> rows1 = {1, 2, 3};
+  obs.record(e1, MatrixRef<float const>{x1.data(), 3, 1, 1}, rows1);
+  obs.end_sequence();
+  // Window 1: expert 0 gets no token at all (never recorded); expert 1 gets both rows.
+  std::vector<int> ids1 = {1, 23};
+  obs.begin_sequence(ids1, 3);
+  std::vector<float> y1 = {6, 3};
+  std::vector<int> all1 = {0, 1};
+  obs.record(e1, MatrixRef<float const>{y1.data(), 2, 1, 1}, all1);
+  obs.end_sequence();
+  // Window 2: expert 0 is called with zero rows (an empty routed set): also skipped.
+  std::vector<int> ids2 = {1, 24, 25};
+  obs.begin_sequence(ids2);
+  obs.record(e0, MatrixRef<float const>{x0.data(), 0, 1, 1}, std::span<int const>{});
+  std::vector<float> z1 = {5, 1, 1};
+  std::vector<int> all2 = {0, 1, 2};
+  obs.record(e1, MatrixRef<float const>{z1.data(), 3, 1, 1}, all2);
+  obs.end_sequence();
+
+  auto const st = obs.stats();
+  REQUIRE(st.size() == 2);
+  auto const& s0 = st[0];
+  auto const& s1 = st[1];
+  REQUIRE(s0.id == e0);
+  REQUIRE(s1.id == e1);
+  // Expert 0: only window 0 counts: median of {8, 2} is 2 (lower middle), ratio 4.
+  CHECK(s0.seq_ratio == std::vector<double>{4.0});
+  CHECK(s0.ratio == doctest::Approx(4.0));
+  CHECK(s0.median == 2.0f);
+  CHECK(s0.max == 8.0f);
+  CHECK(s0.tokens == 2);
+  CHECK(s0.kept_scales.size() == 1);
+  REQUIRE(s0.top_tokens.size() == 2);
+  CHECK(s0.top_tokens[0].token == 1);
+  CHECK(s0.top_tokens[1].token == 21);  // routed row 1 is sequence row 2
+  CHECK(s0.top_tokens[1].position == 2);
+  // Expert 1: windows 0 ({1, 4, 2}: ratio 2), 1 ({6, 3}: 2), 2 ({5, 1, 1}: 5).
+  CHECK(s1.seq_ratio.size() == 3);
+  CHECK(s1.ratio == doctest::Approx((2.0 + 2.0 + 5.0) / 3.0));
+  CHECK(s1.token_max.at(23).position == 4);  // window 1 starts at position 3
+  CHECK(s1.token_max.at(22).scale == 2.0f);
+  // Row indices must lie inside the sequence and match the input rows.
+  obs.begin_sequence(ids1);
+  std::vector<int> bad_rows = {0, 2};
+  CHECK_THROWS_AS(obs.record(e0, MatrixRef<float const>{y1.data(), 2, 1, 1}, bad_rows), Error);
+  std::vector<int> short_rows = {0};
+  CHECK_THROWS_AS(obs.record(e0, MatrixRef<float const>{y1.data(), 2, 1, 1}, short_rows), Error);
+  obs.end_sequence();
 }
 
 TEST_CASE("most_frequent_tokens: by count, ties by id, exclusions") {

@@ -38,6 +38,30 @@ TEST_CASE("parse_hf_name inverts hf_name for dense modules") {
   CHECK_FALSE(parse_hf_name("").has_value());
 }
 
+TEST_CASE("parse_hf_name inverts hf_name for Mixtral experts") {
+  for (int layer : {0, 3, 31}) {
+    for (int expert : {0, 1, 7, 63}) {
+      for (ModuleKind kind : {ModuleKind::kGate, ModuleKind::kUp, ModuleKind::kDown}) {
+        ModuleId const id{layer, kind, expert};
+        auto const back = parse_hf_name(hf_name(id));
+        REQUIRE(back.has_value());
+        CHECK(*back == id);
+      }
+    }
+  }
+  CHECK(
+      parse_hf_name("model.layers.2.block_sparse_moe.experts.5.w2") ==
+      ModuleId{2, ModuleKind::kDown, 5});
+  CHECK_FALSE(parse_hf_name("model.layers.2.block_sparse_moe.experts.5.w4").has_value());
+  CHECK_FALSE(parse_hf_name("model.layers.2.block_sparse_moe.experts..w1").has_value());
+  CHECK_FALSE(parse_hf_name("model.layers.2.block_sparse_moe.experts.5.w1.weight").has_value());
+  CHECK_FALSE(parse_hf_name("model.layers.2.block_sparse_moe.gate").has_value());  // the router
+  CHECK_FALSE(parse_hf_name("model.layers.2.block_sparse_moe.experts.99999999.w1").has_value());
+  CHECK_FALSE(parse_hf_name("model.layers.2.block_sparse_moe.experts.05.w1").has_value());
+  CHECK_FALSE(parse_hf_name("model.layers.02.block_sparse_moe.experts.5.w1").has_value());
+  CHECK_FALSE(parse_hf_name("model.layers.01.mlp.down_proj").has_value());
+}
+
 TEST_CASE("module kinds parse and print") {
   for (ModuleKind kind : kAllModuleKinds) {
     CHECK(parse_module_kind(to_string(kind)) == kind);

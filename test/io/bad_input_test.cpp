@@ -8,8 +8,10 @@
 #include "spikequant/io/llama2c.hpp"
 #include "spikequant/io/safetensors.hpp"
 #include "spikequant/io/tokenizer_bin.hpp"
+#include "spikequant/model/model.hpp"
 
 #include <doctest/doctest.h>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -151,4 +153,38 @@ TEST_CASE("bad input: config.json mutations") {
     }
     (void)survives([&](std::span<std::byte const>) { (void)io::parse_hf_config(t); }, {});
   }
+}
+
+TEST_CASE("bad input: mixtral config.json mutations never crash the loader or the forward") {
+  auto const src = spikequant_test::source_path("test/fixtures/hf/mixtral");
+  std::ifstream in(src / "config.json");
+  std::string const text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(!text.empty());
+  auto const cfg = io::parse_hf_config(text);
+  CHECK(cfg.n_experts == 4);
+  spikequant_test::TempDir dir("moe_cfg");
+  std::filesystem::copy_file(src / "model.safetensors", dir / "model.safetensors");
+  std::mt19937_64 rng(5);
+  int loaded = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    std::string t = text;
+    auto const at = std::uniform_int_distribution<std::size_t>(0, t.size() - 1)(rng);
+    if (trial % 3 == 0) {
+      t.resize(at);
+    } else {
+      t[at] = "0123456789-.e\"{}[],:x \n"[rng() % 23];
+    }
+    spikequant_test::write_text(dir / "config.json", t);
+    bool const ok = survives(
+        [&](std::span<std::byte const>) {
+          llama::Model const m(io::load_hf(dir.path()));
+          int const ids[3] = {1, 5, 17};
+          auto cache = m.make_cache(3);
+          (void)m.forward_last(ids, cache);
+        },
+        {});
+    loaded += ok ? 1 : 0;
+  }
+  MESSAGE(loaded, " of 200 mutated configs still load and run");
+  CHECK(loaded > 0);  // harmless mutations (whitespace, unused keys) keep loading
 }

@@ -1,7 +1,8 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file Hugging Face checkpoints: the committed tiny LLaMA / Mistral / Gemma fixtures against
-//! the values torch wrote beside them, config parsing, and broken checkpoints.
+//! @file Hugging Face checkpoints: the committed tiny LLaMA / Mistral / Mixtral / Gemma
+//! fixtures against the values torch wrote beside them, config parsing, and broken
+//! checkpoints.
 #include "io_test_util.hpp"
 #include "spikequant/io/hf_checkpoint.hpp"
 
@@ -42,6 +43,19 @@ std::vector<float> const& tensor_of(llama::Weights const& w, std::string const& 
   }
   if (name == "model.layers.0.mlp.down_proj.weight") {
     return w.layers.at(0).w_down;
+  }
+  // Mixtral: the router and a few experts' w1 (gate) / w3 (up) / w2 (down).
+  if (name == "model.layers.0.block_sparse_moe.gate.weight") {
+    return w.layers.at(0).router;
+  }
+  if (name == "model.layers.0.block_sparse_moe.experts.2.w2.weight") {
+    return w.layers.at(0).experts.at(2).w_down;
+  }
+  if (name == "model.layers.1.block_sparse_moe.experts.3.w1.weight") {
+    return w.layers.at(1).experts.at(3).w_gate;
+  }
+  if (name == "model.layers.1.block_sparse_moe.experts.1.w3.weight") {
+    return w.layers.at(1).experts.at(1).w_up;
   }
   REQUIRE(name == "model.layers.1.input_layernorm.weight");
   return w.layers.at(1).attn_norm;
@@ -128,6 +142,79 @@ TEST_CASE("hf: gemma fixture (tied, head_dim 16 != 32/4, GeGLU, folded norms)") 
   check_samples(w, read_json(fixture("gemma") / "logits.json"), true);
 }
 
+TEST_CASE("hf: mixtral fixture (4 experts, top-2, router and experts per layer)") {
+  auto const w = io::load_hf(fixture("mixtral"));
+  auto const& c = w.config;
+  CHECK(c.family == "mixtral");
+  CHECK(c.n_experts == 4);
+  CHECK(c.experts_per_token == 2);
+  CHECK(c.dim == 32);
+  CHECK(c.hidden_dim == 40);
+  CHECK(c.n_kv_heads == 2);
+  CHECK(c.head_dim == 8);  // "head_dim": null -> hidden / heads
+  CHECK(c.sliding_window == 0);
+  CHECK(c.activation == llama::GluActivation::kSilu);
+  CHECK_FALSE(c.tied_embeddings);
+  for (auto const& L : w.layers) {
+    CHECK(L.w_gate.empty());  // no dense FFN
+    CHECK(L.w_up.empty());
+    CHECK(L.w_down.empty());
+    CHECK(L.router.size() == 4u * 32u);
+    REQUIRE(L.experts.size() == 4u);
+    for (auto const& E : L.experts) {
+      CHECK(E.w_gate.size() == 40u * 32u);
+      CHECK(E.w_up.size() == 40u * 32u);
+      CHECK(E.w_down.size() == 32u * 40u);
+    }
+  }
+  // w1 and w3 are different tensors (a swapped gate/up would go unnoticed otherwise).
+  CHECK(w.layers[0].experts[0].w_gate != w.layers[0].experts[0].w_up);
+  check_samples(w, read_json(fixture("mixtral") / "logits.json"), false);
+}
+
+TEST_CASE("hf: mixtral config.json, defaults and rejections") {
+  std::string const base =
+      R"("model_type":"mixtral","hidden_size":16,"intermediate_size":24,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":10)";
+  auto const c =
+      io::parse_hf_config("{" + base + R"(,"num_local_experts":4,"num_experts_per_tok":1})");
+  CHECK(c.family == "mixtral");
+  CHECK(c.n_experts == 4);
+  CHECK(c.experts_per_token == 1);
+  auto const d = io::parse_hf_config("{" + base + "}");  // MixtralConfig's defaults
+  CHECK(d.n_experts == 8);
+  CHECK(d.experts_per_token == 2);
+  CHECK(d.sliding_window == 0);
+  CHECK(io::parse_hf_config("{" + base + R"(,"sliding_window":4096})").sliding_window == 4096);
+  CHECK(
+      io::parse_hf_config(
+          "{" + base + R"(,"rope_parameters":{"rope_theta":1e6,"rope_type":"default"}})")
+          .rope_theta == 1e6f);
+  // Dense families never get experts, whatever stray keys say.
+  CHECK(
+      io::parse_hf_config(
+          R"({"model_type":"mistral","num_local_experts":8,"hidden_size":16,"intermediate_size":24,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":10})")
+          .n_experts == 0);
+
+  auto bad = [&](std::string const& extra, std::string const& needle) {
+    CAPTURE(extra);
+    try {
+      (void)io::parse_hf_config("{" + base + extra + "}");
+      FAIL("accepted a bad mixtral config");
+    } catch (Error const& e) {
+      CHECK(e.kind() == ErrorKind::kFormat);
+      CHECK_MESSAGE(std::string(e.what()).find(needle) != std::string::npos, e.what());
+    }
+  };
+  bad(R"(,"num_local_experts":4,"num_experts_per_tok":5)",
+      "num_experts_per_tok must be in [1, num_local_experts = 4], got 5");
+  bad(R"(,"num_local_experts":0)", "num_local_experts must be > 0");
+  bad(R"(,"num_local_experts":-2)", "num_local_experts must be > 0");
+  bad(R"(,"num_local_experts":4,"num_experts_per_tok":0)", "num_experts_per_tok must be in");
+  bad(R"(,"num_local_experts":2.5)", "'num_local_experts' is not an integer");
+  bad(R"(,"num_experts_per_tok":"2")", "'num_experts_per_tok' is not an integer");
+  bad(R"(,"sliding_window":-1)", "sliding_window must be >= 0");
+}
+
 TEST_CASE("hf: config.json parsing, defaults and rejections") {
   std::string const base =
       R"("hidden_size":16,"intermediate_size":24,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":10)";
@@ -200,7 +287,106 @@ void edit_config(fs::path const& dir, std::string const& key, nlohmann::json con
   j[key] = value;
   spikequant_test::write_text(dir / "config.json", j.dump());
 }
+
+// Rewrites dir/model.safetensors after `edit` changed its tensors (all written as F32).
+template <class F>
+void edit_tensors(fs::path const& dir, F&& edit) {
+  auto const st = io::Safetensors::open(dir / "model.safetensors");
+  std::vector<io::TensorToWrite> ts;
+  for (auto const& t : st.tensors()) {
+    ts.push_back({t.name, t.shape, st.to_float(t), io::Dtype::kF32});
+  }
+  edit(ts);
+  io::write_safetensors(dir / "model.safetensors", ts);
+}
+
+// load_hf must throw `kind` with every needle in its message.
+void expect_load_error(
+    fs::path const& dir, ErrorKind kind, std::initializer_list<std::string> needles) {
+  try {
+    (void)io::load_hf(dir);
+    FAIL("expected an error");
+  } catch (Error const& e) {
+    CHECK(e.kind() == kind);
+    for (auto const& n : needles) {
+      CHECK_MESSAGE(std::string(e.what()).find(n) != std::string::npos, e.what());
+    }
+  }
+}
 }  // namespace
+
+TEST_CASE("hf: broken mixtral checkpoints name what is wrong") {
+  spikequant_test::TempDir tmp("hf_moe");
+  copy_fixture("mixtral", tmp / "x");
+  auto const dir = tmp / "x";
+  SUBCASE("a missing expert tensor is named") {
+    edit_tensors(dir, [](std::vector<io::TensorToWrite>& ts) {
+      std::erase_if(ts, [](auto const& t) {
+        return t.name == "model.layers.1.block_sparse_moe.experts.2.w3.weight";
+      });
+    });
+    expect_load_error(
+        dir,
+        ErrorKind::kFormat,
+        {"1 missing tensor(s)", "'model.layers.1.block_sparse_moe.experts.2.w3.weight'"});
+  }
+  SUBCASE("a missing router is named") {
+    edit_tensors(dir, [](std::vector<io::TensorToWrite>& ts) {
+      std::erase_if(ts, [](auto const& t) {
+        return t.name == "model.layers.0.block_sparse_moe.gate.weight";
+      });
+    });
+    expect_load_error(dir, ErrorKind::kFormat, {"'model.layers.0.block_sparse_moe.gate.weight'"});
+  }
+  SUBCASE("wrong router shape") {
+    edit_tensors(dir, [](std::vector<io::TensorToWrite>& ts) {
+      for (auto& t : ts) {
+        if (t.name == "model.layers.1.block_sparse_moe.gate.weight") {
+          t.shape = {32, 4};  // transposed
+        }
+      }
+    });
+    expect_load_error(
+        dir,
+        ErrorKind::kShape,
+        {"model.layers.1.block_sparse_moe.gate.weight", "[32, 4]", "expected [4, 32]"});
+  }
+  SUBCASE("more experts in config.json than in the file") {
+    edit_config(dir, "num_local_experts", 5);
+    // The router's shape is checked against the config too, but missing tensors come first.
+    expect_load_error(
+        dir,
+        ErrorKind::kFormat,
+        {"6 missing tensor(s)", "'model.layers.0.block_sparse_moe.experts.4.w1.weight'"});
+  }
+  SUBCASE("fewer experts in config.json: the router shape disagrees") {
+    edit_config(dir, "num_local_experts", 3);
+    expect_load_error(
+        dir, ErrorKind::kShape, {"block_sparse_moe.gate.weight", "[4, 32]", "expected [3, 32]"});
+  }
+  SUBCASE("wrong expert shape (intermediate_size)") {
+    edit_config(dir, "intermediate_size", 48);
+    expect_load_error(
+        dir, ErrorKind::kShape, {"block_sparse_moe.experts.0.w1.weight", "[40, 32]", "[48, 32]"});
+  }
+  SUBCASE("num_experts_per_tok > num_local_experts, 0 experts, absurd expert counts") {
+    edit_config(dir, "num_experts_per_tok", 5);
+    expect_load_error(
+        dir,
+        ErrorKind::kFormat,
+        {"num_experts_per_tok must be in [1, num_local_experts = 4], got 5"});
+    edit_config(dir, "num_experts_per_tok", 2);
+    edit_config(dir, "num_local_experts", 0);
+    expect_load_error(dir, ErrorKind::kFormat, {"num_local_experts must be > 0"});
+    edit_config(dir, "num_local_experts", 2000000000);
+    expect_load_error(
+        dir, ErrorKind::kFormat, {"of 2000000000 experts but the checkpoint holds only"});
+  }
+  SUBCASE("a dense config over MoE tensors: the dense FFN is missing") {
+    edit_config(dir, "model_type", "mistral");
+    expect_load_error(dir, ErrorKind::kFormat, {"'model.layers.0.mlp.gate_proj.weight'"});
+  }
+}
 
 TEST_CASE("hf: broken checkpoints name what is wrong") {
   spikequant_test::TempDir tmp("hf");

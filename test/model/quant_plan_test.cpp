@@ -3,9 +3,11 @@
 //! @file QuantPlan: defaults, overrides, QFeM exclusion with sibling expansion, static scales.
 #include "spikequant/model/quant_plan.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <doctest/doctest.h>
 #include <limits>
+#include <map>
 #include <vector>
 
 using namespace spikequant;
@@ -66,4 +68,32 @@ TEST_CASE("QuantPlan static scales survive exclusion and reject bad values") {
   CHECK_THROWS_AS(p.set_static_scale(id, 0.0f), Error);
   CHECK_THROWS_AS(p.set_static_scale(id, std::nanf("")), Error);
   CHECK_THROWS_AS(p.set_static_scale(id, -1.0f), Error);
+}
+
+TEST_CASE("fill_unrouted_expert_scales: unmeasured experts take their layer's widest scale") {
+  std::vector<ModuleId> modules;
+  for (int e = 0; e < 3; ++e) {
+    for (ModuleKind k : {ModuleKind::kGate, ModuleKind::kUp, ModuleKind::kDown}) {
+      modules.push_back({0, k, e});
+      modules.push_back({1, k, e});
+    }
+  }
+  modules.push_back({0, ModuleKind::kQ, -1});
+  std::map<ModuleId, float> scales = {
+      {{0, ModuleKind::kDown, 0}, 0.5f},
+      {{0, ModuleKind::kDown, 2}, 2.0f},
+      {{0, ModuleKind::kUp, 0}, 0.25f},
+      {{0, ModuleKind::kGate, 0}, 0.25f},
+      {{1, ModuleKind::kDown, 1}, 3.0f},
+  };
+  auto const filled = fill_unrouted_expert_scales(scales, modules);
+  CHECK(scales.at({0, ModuleKind::kDown, 1}) == 2.0f);  // widest of layer 0's downs
+  CHECK(scales.at({0, ModuleKind::kUp, 1}) == 0.25f);
+  CHECK(scales.at({0, ModuleKind::kGate, 2}) == 0.25f);
+  CHECK(scales.at({1, ModuleKind::kDown, 0}) == 3.0f);    // layers do not mix
+  CHECK(scales.at({0, ModuleKind::kDown, 0}) == 0.5f);    // measured ones are kept
+  CHECK_FALSE(scales.contains({1, ModuleKind::kUp, 0}));  // no expert of that kind measured
+  CHECK_FALSE(scales.contains({0, ModuleKind::kQ, -1}));  // dense modules are left alone
+  CHECK(filled.size() == 1u + 2u + 2u + 2u);
+  CHECK(std::find(filled.begin(), filled.end(), ModuleId{0, ModuleKind::kDown, 1}) != filled.end());
 }

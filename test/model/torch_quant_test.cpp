@@ -2,7 +2,9 @@
 // SPDX-License-Identifier: MIT
 //! @file spikequant's W8A8 forward (int8 codes, int32 GEMM, dequantizing epilogue) against an
 //! independent implementation: PyTorch fake quantization, written as the paper's reference
-//! code does it (scripts/torch_reference.py), on every tiny Hugging Face fixture.
+//! code does it (scripts/torch_reference.py), on every tiny Hugging Face fixture, Mixtral's
+//! experts included (each expert's w1 / w3 / w2 quantized over the rows routed to it, the
+//! router float).
 //! quant_logits.json holds its logits for per-token, per-tensor, static (scales stored in the
 //! file) and per-tensor with QFeM exclusions (W8A16), written by make_quant_fixtures.py.
 //!
@@ -24,6 +26,7 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -36,11 +39,21 @@ namespace {
 constexpr float kTolerance = 1e-4f;
 constexpr float kMinQuantEffect = 2e-2f;
 
-//! "0.down" (the script's module key) -> ModuleId.
+//! The script's module keys -> ModuleId: "0.down" (layer 0's down), "1.e3.up" (layer 1,
+//! expert 3's up = w3).
 ModuleId parse_key(std::string const& key) {
   auto const dot = key.find('.');
   REQUIRE(dot != std::string::npos);
-  return ModuleId{std::stoi(key.substr(0, dot)), parse_module_kind(key.substr(dot + 1))};
+  int const layer = std::stoi(key.substr(0, dot));
+  std::string rest = key.substr(dot + 1);
+  int expert = -1;
+  if (rest.starts_with('e')) {
+    auto const dot2 = rest.find('.');
+    REQUIRE(dot2 != std::string::npos);
+    expert = std::stoi(rest.substr(1, dot2 - 1));
+    rest = rest.substr(dot2 + 1);
+  }
+  return ModuleId{layer, parse_module_kind(rest), expert};
 }
 
 ActScheme parse_act(std::string const& act) {
@@ -82,7 +95,8 @@ TEST_CASE(
     "W8A8 logits match PyTorch fake quantization (paper reference quantizer) on the HF fixtures") {
   auto const root = spikequant_test::source_path("test/fixtures/hf");
   int checked = 0;
-  for (std::string const name : {"llama", "mistral", "gemma", "mistral_swa"}) {
+  int expert_modules = 0;  // expert keys in the mixtral cases (static scales, exclusions)
+  for (std::string const name : {"llama", "mistral", "gemma", "mistral_swa", "mixtral"}) {
     auto const dir = root / name;
     CAPTURE(name);
     REQUIRE_MESSAGE(
@@ -102,6 +116,13 @@ TEST_CASE(
       auto const case_name = c.at("name").get<std::string>();
       CAPTURE(case_name);
       QuantPlan const plan = plan_of(c);
+      for (auto const& [id, unused] : plan.overrides()) {
+        expert_modules += id.is_expert() ? 1 : 0;
+      }
+      for (auto const& [id, unused] : plan.static_scales()) {
+        expert_modules += id.is_expert() ? 1 : 0;
+        CHECK_NOTHROW((void)model.module_shape(id));  // every key names a module of the model
+      }
       ForwardOptions options;
       options.plan = &plan;
       KVCache cache = model.make_cache(n);
@@ -123,5 +144,73 @@ TEST_CASE(
       ++checked;
     }
   }
-  CHECK(checked == 16);
+  CHECK(checked == 20);
+  // mixtral: static scales of 2 layers x 4 experts x {gate, up, down}, and the QFeM case's
+  // expert exclusions (layer 0 expert 1's down, layer 1 expert 3's gate and up)
+  CHECK(expert_modules == 24 + 3);
+}
+
+TEST_CASE("mixtral W8A8: an expert's dynamic per-tensor scale spans only its routed rows") {
+  auto const dir = spikequant_test::source_path("test/fixtures/hf/mixtral");
+  nlohmann::json const ref = nlohmann::json::parse(std::ifstream(dir / "quant_logits.json"));
+  auto const tokens = ref.at("tokens").get<std::vector<int>>();
+  Model const model(io::load_hf(dir));
+  auto const n = static_cast<int>(tokens.size());
+  QuantPlan const plan = QuantPlan::w8a8(ActScheme::kPerTensor);
+  // Record what each expert module multiplies and returns, then redo its matmul by hand.
+  struct Seen {
+    std::vector<float> x;
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+  };
+  std::map<ModuleId, Seen> inputs;
+  ForwardOptions options;
+  options.plan = &plan;
+  options.observer = [&](ModuleId const& id, MatrixRef<float const> x, ForwardContext const& ctx) {
+    if (id.is_expert()) {
+      CHECK(static_cast<std::int64_t>(ctx.rows.size()) == x.rows);
+      auto& s = inputs[id];
+      s.rows = x.rows;
+      s.cols = x.cols;
+      s.x.assign(x.data, x.data + x.rows * x.cols);
+    }
+  };
+  struct Check : ModuleHook {
+    std::map<ModuleId, Seen> const* inputs = nullptr;
+    Model const* model = nullptr;
+    int checked = 0;
+    int partial = 0;  // experts that saw fewer rows than the forward has
+    int total_rows = 0;
+    void after(ModuleId const& id, MatrixRef<float> y, ForwardContext const& ctx) override {
+      if (!id.is_expert() || ctx.layer != 1) {
+        return;
+      }
+      auto const& s = inputs->at(id);
+      // The same rows, quantized alone with one per-tensor scale: identical output.
+      std::vector<float> want(static_cast<std::size_t>(y.rows * y.cols));
+      cpu::linear_w8a8(
+          {s.x.data(), s.rows, s.cols, s.cols},
+          model->quantized_weight(id),
+          ActScheme::kPerTensor,
+          0.0f,
+          {},
+          {want.data(), y.rows, y.cols, y.cols});
+      for (std::int64_t r = 0; r < y.rows; ++r) {
+        for (std::int64_t j = 0; j < y.cols; ++j) {
+          REQUIRE(y(r, j) == want[static_cast<std::size_t>(r * y.cols + j)]);
+        }
+      }
+      ++checked;
+      partial += s.rows < static_cast<std::int64_t>(ctx.tokens.size()) ? 1 : 0;
+      total_rows += id.kind == ModuleKind::kDown ? static_cast<int>(s.rows) : 0;
+    }
+  } check;
+  check.inputs = &inputs;
+  check.model = &model;
+  options.hook = &check;
+  KVCache cache = model.make_cache(n);
+  (void)model.forward_all(tokens, cache, options);
+  CHECK(check.checked == 4 * 3);  // every expert of layer 1 got tokens (gate, up, down each)
+  CHECK(check.partial == 4 * 3);  // and none got all of them
+  CHECK(check.total_rows == n * model.config().experts_per_token);  // k experts per token
 }

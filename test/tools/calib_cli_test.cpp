@@ -7,6 +7,7 @@
 #include "tools/cli_runner.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -210,6 +211,73 @@ TEST_CASE("recipe round trip: eval --recipe without --calib reproduces the perpl
     CHECK(back.at("scheme") == "w8a8-static");
     CHECK(back.at("ppl").dump() == direct.at("ppl").dump());
   }
+}
+
+TEST_CASE(
+    "mixtral (HF fixture): calibrate per expert, eval static + QFeM + QFeP, recipe round trip") {
+  fs::path const model = spikequant_test::source_path("test/fixtures/hf/mixtral");
+  // Token files (no tokenizer beside the fixture): ids in [3, 64), no BOS.
+  fs::path const calib = temp_dir() / "moe_calib.txt";
+  fs::path const eval = temp_dir() / "moe_eval.txt";
+  for (auto const& [path, seed] : {std::pair{calib, 1u}, std::pair{eval, 2u}}) {
+    std::ofstream out(path);
+    unsigned x = seed;
+    for (int i = 0; i < 120; ++i) {
+      x = x * 1103515245u + 12345u;
+      out << 3 + (x >> 16) % 61 << (i % 20 == 19 ? "\n" : " ");
+    }
+  }
+  std::string const m = " --model " + q(model);
+  fs::path const stats = temp_dir() / "moe_stats.json";
+  auto const c = run(
+      "calibrate" + m + " --calib-tokens " + q(calib) + " --seq-len 16 --calib-samples 6 --json " +
+      q(stats) + " --plots " + q(temp_dir() / "moe_plots"));
+  INFO(c.err);
+  REQUIRE(c.rc == 0);
+  CHECK(c.out.find("e3.down") != std::string::npos);  // the table names experts
+  auto const j = json::parse(slurp(stats));
+  std::set<std::string> names_seen;
+  for (auto const& mod : j.at("modules")) {
+    auto const name = mod.at("name").get<std::string>();
+    names_seen.insert(name);
+    bool const expert = name.find(".block_sparse_moe.experts.") != std::string::npos;
+    CHECK(expert == !mod.at("expert").is_null());
+    CHECK(mod.at("windows").get<int>() >= 1);
+    CHECK(mod.at("windows").get<int>() <= 6);
+    CHECK(mod.at("ratio").get<double>() >= 1.0);
+  }
+  CHECK(names_seen.contains("model.layers.1.block_sparse_moe.experts.2.w2"));
+  CHECK(names_seen.contains("model.layers.0.self_attn.q_proj"));
+  CHECK_FALSE(names_seen.contains("model.layers.0.mlp.down_proj"));
+
+  std::string const ev = "eval" + m + " --tokens " + q(eval) + " --seq-len 16 --json";
+  std::string const cal = " --calib-tokens " + q(calib) + " --calib-samples 6";
+  double const fp = run_json(ev).at("ppl").get<double>();
+  fs::path const recipe = temp_dir() / "moe.recipe.json";
+  auto const w = run_json(
+      ev + cal + " --scheme w8a8-static --qfem auto --qfep auto --write-recipe " + q(recipe));
+  double const ppl = w.at("ppl").get<double>();
+  CHECK(std::isfinite(ppl));
+  CHECK(ppl > 0.5 * fp);
+  CHECK(ppl < 2.0 * fp);
+  CHECK(w.at("total_groups") == 2 * (2 + 2 * 4));  // q, o and each expert's {gate,up}, down
+  auto const r = json::parse(slurp(recipe));
+  CHECK(r.at("static_scales").size() == 2 * (4 + 3 * 4));  // every module, experts included
+  CHECK(r.at("static_scales").contains("model.layers.0.block_sparse_moe.experts.3.w1"));
+  auto const back =
+      run_json("eval" + m + " --tokens " + q(eval) + " --seq-len 16 --json --recipe " + q(recipe));
+  CHECK(back.at("static_scales") == "recipe");
+  CHECK(back.at("ppl").dump() == w.at("ppl").dump());
+  // calibrate --recipe writes the same static scales eval calibrates.
+  fs::path const crecipe = temp_dir() / "moe.calibrate.recipe.json";
+  REQUIRE(
+      run("calibrate" + m + " --calib-tokens " + q(calib) +
+          " --seq-len 16 --calib-samples 6 --recipe " + q(crecipe))
+          .rc == 0);
+  auto const direct = run_json(ev + cal + " --scheme w8a8-static");
+  auto const via =
+      run_json("eval" + m + " --tokens " + q(eval) + " --seq-len 16 --json --recipe " + q(crecipe));
+  CHECK(via.at("ppl").dump() == direct.at("ppl").dump());
 }
 
 TEST_CASE("eval --recipe: malformed or mismatched recipes are one-line errors") {

@@ -14,6 +14,7 @@
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -237,7 +238,7 @@ inline void configure_eval_calib(EvalSetup& s) {
     s.json["plant_spikes"] = {
         {"factor", hook->spikes().options().factor},
         {"token", hook->spikes().options().token},
-        {"modules", module_names(hook->spikes().planted_modules())}};
+        {"modules", module_names(hook->spikes().planted_modules(cfg.n_experts))}};
   }
   // The recipe's static scales were measured with its spikes, prefix and smoothing; a flag
   // that changes those activations makes eval recalibrate them from --calib.
@@ -322,7 +323,7 @@ inline void configure_eval_calib(EvalSetup& s) {
     if (s.scheme.act == sq::ActScheme::kStatic) {
       auto const cal =
           calib::collect_statistics(model, w, {s.prefix ? &*s.prefix : nullptr, s.hook.get(), {}});
-      scales = calib::static_scales(cal.stats);
+      scales = calib::static_scales(cal.stats, model.module_ids());
     }
     auto const stream = calib::windows_stream(w, bos);
     auto evaluator = [&](std::set<sq::ModuleId> const& ex) {
@@ -361,7 +362,9 @@ inline void configure_eval_calib(EvalSetup& s) {
     }
     s.json["excluded_modules"] = module_names(excluded);
     s.json["excluded_groups"] = calib::group_representatives(excluded).size();
-    s.json["total_groups"] = cfg.n_layers * 4;
+    auto const all_ids = model.module_ids();
+    s.json["total_groups"] =
+        calib::group_representatives(std::set<sq::ModuleId>(all_ids.begin(), all_ids.end())).size();
   }
   // Static scales from the recipe: every module that runs w8a8-static needs one.
   auto const ids = model.module_ids();

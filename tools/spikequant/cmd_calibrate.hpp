@@ -1,7 +1,8 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file `spikequant calibrate`: token-wise scale statistics of every sibling group
-//! (representatives q, o, up, down) over calibration windows, as a table, JSON and SVG plots.
+//! (representatives q, o, up, down; MoE: up and down per expert, over its routed tokens) over
+//! calibration windows, as a table, JSON and SVG plots.
 #pragma once
 
 #include "cmd_calib_common.hpp"
@@ -75,9 +76,11 @@ inline int run_calibrate(std::span<std::string const> words) {
       windows.size(),
       static_cast<long long>(cal.tokens),
       hook ? " (planted spikes)" : "");
+  int const kind_width = model.config().n_experts > 0 ? 8 : 5;  // "e12.down" in MoE models
   std::printf(
-      "%-5s %-5s %12s %12s %10s  %s\n",
+      "%-5s %-*s %12s %12s %10s  %s\n",
       "layer",
+      kind_width,
       "kind",
       "max",
       "median",
@@ -103,10 +106,14 @@ inline int run_calibrate(std::span<std::string const> words) {
            {"sequence", t.sequence},
            {"scale", t.scale}});
     }
+    std::string const kind = st.id.is_expert() ? "e" + std::to_string(st.id.expert) + "." +
+                                                     std::string(sq::to_string(st.id.kind))
+                                               : std::string(sq::to_string(st.id.kind));
     std::printf(
-        "%-5d %-5s %12.4g %12.4g %10.3f  %s\n",
+        "%-5d %-*s %12.4g %12.4g %10.3f  %s\n",
         st.id.layer,
-        std::string(sq::to_string(st.id.kind)).c_str(),
+        kind_width,
+        kind.c_str(),
         st.max,
         st.median,
         st.ratio,
@@ -114,7 +121,10 @@ inline int run_calibrate(std::span<std::string const> words) {
     mods.push_back(
         {{"layer", st.id.layer},
          {"kind", std::string(sq::to_string(st.id.kind))},
+         {"expert", st.id.is_expert() ? nlohmann::json(st.id.expert) : nlohmann::json(nullptr)},
          {"name", sq::hf_name(st.id)},
+         {"windows", st.seq_ratio.size()},
+         {"tokens", st.tokens},
          {"max", st.max},
          {"median", st.median},
          {"ratio", st.ratio},
@@ -160,7 +170,8 @@ inline int run_calibrate(std::span<std::string const> words) {
     r.model_path = model_path;
     r.model_hash = fs::is_regular_file(model_path) ? calib::file_hash(model_path) : "";
     r.scheme = sq::ActScheme::kStatic;
-    r.static_scales = calib::static_scales(cal.stats);  // = eval's calibrate_static_scales
+    // = eval's calibrate_static_scales (unrouted MoE experts get their layer's widest scale)
+    r.static_scales = calib::static_scales(cal.stats, model.module_ids());
     if (hook) {
       r.plant_spikes = hook->spikes().options();
     }

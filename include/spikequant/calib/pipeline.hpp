@@ -27,15 +27,24 @@ namespace spikequant::inline v0::calib {
 
 //! PlantedSpikes as a llama::ModuleHook (see plant_spikes.hpp): multiplies the spike rows of
 //! the chosen layers' down input before the matmul and divides the down output after it.
+//! MoE: every expert's down of those layers, on the spike rows routed to that expert.
 class PlantedSpikesHook : public llama::ModuleHook {
 public:
   PlantedSpikesHook(PlantSpikesOptions options, int n_layers)
       : spikes_(std::move(options), n_layers) {}
   void
   before(ModuleId const& id, MatrixRef<float> input, llama::ForwardContext const& ctx) override {
-    if (spikes_.applies_to(id)) {
-      rows_ = spikes_.before_down(id, input, ctx.tokens, ctx.start_pos);
+    if (!spikes_.applies_to(id)) {
+      return;
     }
+    if (ctx.rows.empty()) {
+      rows_ = spikes_.before_down(id, input, ctx.tokens, ctx.start_pos);
+      return;
+    }
+    // An expert's routed rows: the spike rows of the whole chunk that were routed here.
+    auto const chunk_rows = spikes_.spike_rows(ctx.tokens, ctx.start_pos);
+    rows_ = routed_rows(chunk_rows, ctx.rows);
+    spikes_.scale_rows(input, rows_, spikes_.options().factor);
   }
   void after(ModuleId const& id, MatrixRef<float> output, llama::ForwardContext const&) override {
     if (spikes_.applies_to(id)) {
@@ -47,6 +56,18 @@ public:
   [[nodiscard]] PlantedSpikes const& spikes() const noexcept { return spikes_; }
 
 private:
+  //! The input rows r whose forward row ctx_rows[r] is in `chunk_rows` (both ascending).
+  static std::vector<std::int64_t>
+  routed_rows(std::span<std::int64_t const> chunk_rows, std::span<int const> ctx_rows) {
+    std::vector<std::int64_t> out;
+    for (std::size_t r = 0; r < ctx_rows.size(); ++r) {
+      if (std::binary_search(chunk_rows.begin(), chunk_rows.end(), std::int64_t{ctx_rows[r]})) {
+        out.push_back(static_cast<std::int64_t>(r));
+      }
+    }
+    return out;
+  }
+
   PlantedSpikes spikes_;
   std::vector<std::int64_t> rows_;
 };
@@ -78,15 +99,18 @@ struct CollectOptions {
 
 //! What float calibration forwards observed.
 struct Calibration {
-  std::vector<ModuleStats> stats;  //!< representatives q, o, up, down of every layer
-  ChannelAbsMaxObserver channels;  //!< per-channel absmax of the q and up inputs
+  //! Representatives q, o, up, down of every layer; MoE: q, o and the up and down of every
+  //! expert that some token was routed to (over its routed tokens, see TokenScaleObserver).
+  std::vector<ModuleStats> stats;
+  ChannelAbsMaxObserver channels;  //!< per-channel absmax of the q and up inputs (per expert)
   std::int64_t tokens = 0;
 };
 
 //! Runs every window unquantized (one forward each on a fresh cache, or after the prefix's
 //! cache) and records token-wise scales of the representatives and the per-channel maxima
 //! SmoothQuant needs. With a prefix, a leading BOS of each window is dropped (the prefix
-//! starts with BOS).
+//! starts with BOS). MoE experts are recorded over the rows routed to them
+//! (ForwardContext::rows); a window that routes no token to an expert is skipped for it.
 inline Calibration collect_statistics(
     llama::Model const& model,
     std::span<std::vector<int> const> windows,
@@ -98,15 +122,20 @@ inline Calibration collect_statistics(
   llama::ForwardOptions fo;
   fo.plan = &float_plan;
   fo.hook = options.hook;
-  fo.observer = [&](ModuleId const& id, MatrixRef<float const> x, llama::ForwardContext const&) {
-    if (representative(id.kind) != id.kind) {
-      return;
-    }
-    obs.record(id, x, 0);
-    if (id.kind == ModuleKind::kQ || id.kind == ModuleKind::kUp) {
-      cal.channels.record(id, x);
-    }
-  };
+  fo.observer =
+      [&](ModuleId const& id, MatrixRef<float const> x, llama::ForwardContext const& ctx) {
+        if (representative(id.kind) != id.kind) {
+          return;
+        }
+        if (ctx.rows.empty()) {
+          obs.record(id, x, 0);
+        } else {
+          obs.record(id, x, ctx.rows);
+        }
+        if (id.kind == ModuleKind::kQ || id.kind == ModuleKind::kUp) {
+          cal.channels.record(id, x);
+        }
+      };
   int const bos = model.config().bos_id;
   for (auto const& w : windows) {
     std::span<int const> ids = w;
@@ -131,14 +160,19 @@ inline Calibration collect_statistics(
 }
 
 //! Static (AQ3) scales for every module from representative statistics: siblings share the
-//! input, so q/k/v get q's and gate/up get up's max / 127.
-inline std::map<ModuleId, float> static_scales(std::span<ModuleStats const> stats) {
+//! input, so q/k/v get q's and gate/up get up's max / 127. With `modules` (the model's
+//! module_ids()), MoE experts that no calibration token was routed to get the widest scale of
+//! their layer's experts of the same kind (llama::fill_unrouted_expert_scales), as
+//! llama::calibrate_static_scales does.
+inline std::map<ModuleId, float>
+static_scales(std::span<ModuleStats const> stats, std::span<ModuleId const> modules = {}) {
   std::map<ModuleId, float> out;
   for (auto const& s : stats) {
     for (ModuleKind k : siblings(s.id.kind)) {
       out[ModuleId{s.id.layer, k, s.id.expert}] = scale_from_absmax(s.max);
     }
   }
+  llama::fill_unrouted_expert_scales(out, modules);
   return out;
 }
 
@@ -157,6 +191,9 @@ inline llama::QuantPlan make_plan(
 
 //! QFeP's model-backed scorer: token-wise scales at `module` for ids, from a float forward
 //! that stops after module.layer (through `hook`).
+//! MoE: when `module` is an expert's, a token's scale is the largest at that kind and layer
+//! over the experts it was routed to (every token reaches some expert). The spike must leave
+//! the layer, not just move to an expert that the token did not visit during calibration.
 inline TokenScaleScorer
 token_scale_scorer(llama::Model const& model, ModuleId module, llama::ModuleHook* hook = nullptr) {
   return [&model, module, hook](std::span<int const> ids) {
@@ -166,11 +203,21 @@ token_scale_scorer(llama::Model const& model, ModuleId module, llama::ModuleHook
     fo.plan = &float_plan;
     fo.hook = hook;
     fo.stop_after_layer = module.layer;
-    fo.observer = [&](ModuleId const& id, MatrixRef<float const> x, llama::ForwardContext const&) {
-      if (id == module) {
-        scales = token_scales(x);
-      }
-    };
+    fo.observer =
+        [&](ModuleId const& id, MatrixRef<float const> x, llama::ForwardContext const& ctx) {
+          if (!module.is_expert() && id == module) {
+            scales = token_scales(x);
+          } else if (
+              module.is_expert() && id.is_expert() && id.layer == module.layer &&
+              id.kind == module.kind) {
+            auto const s = token_scales(x);
+            for (std::size_t r = 0; r < s.size(); ++r) {
+              float& v =
+                  scales[static_cast<std::size_t>(ctx.sequence_row(static_cast<std::int64_t>(r)))];
+              v = std::max(v, s[r]);
+            }
+          }
+        };
     llama::KVCache cache = model.make_cache(static_cast<int>(ids.size()));
     model.forward(ids, cache, {}, fo);
     return scales;
@@ -320,7 +367,7 @@ inline MethodResult run_method(
   std::map<ModuleId, float> scales;
   if (opt.scheme == ActScheme::kStatic) {
     auto const cal = collect_statistics(m, calib_windows, {pp, hook, {}});
-    scales = static_scales(cal.stats);
+    scales = static_scales(cal.stats, m.module_ids());
   }
 
   // 4. QFeM

@@ -10,6 +10,8 @@
 //! after it. `down` is linear without bias, so the float logits are unchanged (up to
 //! rounding), while quantizers, calibration and the prefix search see a spike `factor` times
 //! the row's magnitude, like the 100x-1000x spikes of LLaMA-2 (PAPER.md).
+//! In a MoE model (Mixtral) the planted layers' `down` is every expert's down: each scales the
+//! spike rows that were routed to it (calib::PlantedSpikesHook maps them).
 #pragma once
 
 #include "spikequant/core/error.hpp"
@@ -57,16 +59,19 @@ public:
   }
 
   [[nodiscard]] PlantSpikesOptions const& options() const noexcept { return options_; }
-  //! The modules whose inputs carry the planted spikes.
-  [[nodiscard]] std::set<ModuleId> planted_modules() const {
+  //! The modules whose inputs carry the planted spikes: the down of each planted layer, or in
+  //! a MoE model (`n_experts` > 0) every expert's down of those layers.
+  [[nodiscard]] std::set<ModuleId> planted_modules(int n_experts = 0) const {
     std::set<ModuleId> out;
     for (int l : options_.layers) {
-      out.insert(ModuleId{l, ModuleKind::kDown, -1});
+      for (int e = 0; e < std::max(n_experts, 1); ++e) {
+        out.insert(ModuleId{l, ModuleKind::kDown, n_experts > 0 ? e : -1});
+      }
     }
     return out;
   }
   [[nodiscard]] bool applies_to(ModuleId const& id) const {
-    return id.kind == ModuleKind::kDown && !id.is_expert() && options_.layers.contains(id.layer);
+    return id.kind == ModuleKind::kDown && options_.layers.contains(id.layer);
   }
 
   //! Declares the tokens at positions [0, ids.size()) (e.g. a QFeP prefix).
@@ -121,7 +126,7 @@ public:
     scale_rows(y, rows, 1.0f / options_.factor);
   }
 
-private:
+  //! Multiplies the given rows of m by f.
   static void scale_rows(MatrixRef<float> m, std::span<std::int64_t const> rows, float f) {
     for (auto r : rows) {
       float* row = m.row(r);
@@ -131,6 +136,7 @@ private:
     }
   }
 
+private:
   PlantSpikesOptions options_;
   std::vector<int> history_;
 };

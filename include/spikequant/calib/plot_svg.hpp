@@ -220,7 +220,8 @@ inline std::string render_svg(LineChart const& chart) {
   return o.str();
 }
 
-//! Figure 1 analog: max input magnitude (ModuleStats::max) per layer, one series per kind.
+//! Figure 1 analog: max input magnitude (ModuleStats::max) per layer, one series per kind;
+//! MoE experts count as their kind (the largest over a layer's experts).
 inline LineChart layer_max_chart(std::span<ModuleStats const> stats, std::string title) {
   static constexpr char const* colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"};
   LineChart c;
@@ -230,11 +231,12 @@ inline LineChart layer_max_chart(std::span<ModuleStats const> stats, std::string
   c.log_y = true;
   c.integer_x_ticks = true;
   std::map<ModuleKind, ChartSeries> by_kind;
-  for (auto const& s : stats) {
-    if (s.id.is_expert()) {
+  for (auto const& s : stats) {  // ModuleId order: a layer's experts of a kind are adjacent
+    auto& ser = by_kind[s.id.kind];
+    if (s.id.is_expert() && !ser.x.empty() && ser.x.back() == s.id.layer) {
+      ser.y.back() = std::max(ser.y.back(), static_cast<double>(s.max));
       continue;
     }
-    auto& ser = by_kind[s.id.kind];
     ser.x.push_back(s.id.layer);
     ser.y.push_back(s.max);
   }

@@ -5,6 +5,11 @@
 //! calibration set (BOS excluded); contexts t = the most frequent calibration tokens; for each
 //! (c, t) run [BOS, t, c, t, c] and score s(pos 2) / s(pos 4) at m*; the prefix is
 //! [BOS, t*, c*] with the best score. Host only; the model enters through a scorer callable.
+//!
+//! MoE (Mixtral): when m* is an expert's module, a token's spike lands in whichever experts it
+//! is routed to, so the search looks at the layer: candidates come from every expert of m*'s
+//! layer and kind (expert_layer_view), and calib::token_scale_scorer scores a token by its
+//! largest scale over those experts.
 #pragma once
 
 #include "spikequant/calib/stats.hpp"
@@ -115,6 +120,27 @@ inline QfepResult search_prefix(
   return res;
 }
 
+//! The statistics of `module`, and for a MoE expert's module the per-token maxima
+//! (token_max) merged over every expert of the same layer and kind in `stats`.
+inline ModuleStats expert_layer_view(std::span<ModuleStats const> stats, ModuleId const& module) {
+  ModuleStats out;
+  out.id = module;
+  for (auto const& s : stats) {
+    bool const same = s.id == module || (module.is_expert() && s.id.is_expert() &&
+                                         s.id.layer == module.layer && s.id.kind == module.kind);
+    if (!same) {
+      continue;
+    }
+    for (auto const& [token, ts] : s.token_max) {
+      auto [it, inserted] = out.token_max.try_emplace(token, ts);
+      if (!inserted && ts.scale > it->second.scale) {
+        it->second = ts;
+      }
+    }
+  }
+  return out;
+}
+
 //! The full search from calibration statistics and the calibration token sequences.
 inline QfepResult search_prefix(
     std::span<ModuleStats const> stats,
@@ -125,7 +151,7 @@ inline QfepResult search_prefix(
   int const bos[] = {options.bos_id};
   return search_prefix(
       top.id,
-      candidate_tokens(top, options.n_candidates, options.bos_id),
+      candidate_tokens(expert_layer_view(stats, top.id), options.n_candidates, options.bos_id),
       most_frequent_tokens(calibration, options.n_contexts, bos),
       scorer,
       options.bos_id);

@@ -9,8 +9,15 @@
 //! - s_j = max|X_j|^a / max|W_j|^(1-a), a = 0.8 by default (the QFeM/QFeP reference code's
 //!   value for these models); max|W_j| is over all sibling weights (cpu::smoothquant_factors).
 //! - Combined with QFeM: a group in the excluded set (runs W8A16) is not smoothed (factors
-//!   stay 1). Combined with QFeP: collect the activation maxima with the prefix cache present
-//!   (the observer then never sees the prefix's spikes); this header only does the math.
+//!   stay 1).
+//! - MoE FFN (Mixtral): ffn_norm feeds the router and every expert's {gate,up}, so one set of
+//!   factors serves them all, as SmoothQuant's reference code does for Mixtral: max|X_j| over
+//!   all tokens (the maximum over the experts' routed rows; every token reaches an expert),
+//!   max|W_j| over the router and every expert's gate and up, folded into ffn_norm, the router
+//!   (which stays float; its logits are unchanged up to rounding) and every expert. The layer is
+//!   not smoothed when every expert's {gate,up} is excluded. Combined with QFeP: collect the
+//!   activation maxima with the prefix cache present (the observer then never sees the prefix's
+//!   spikes); this header only does the math.
 #pragma once
 
 #include "spikequant/calib/stats.hpp"
@@ -20,6 +27,7 @@
 #include "spikequant/cpu/smoothquant.hpp"
 #include "spikequant/model/weights.hpp"
 
+#include <algorithm>
 #include <array>
 #include <set>
 #include <span>
@@ -71,11 +79,38 @@ inline Smoothing smoothquant_factors(
           view(lw.wq, "wq"), view(lw.wk, "wk"), view(lw.wv, "wv")};
       ls.attn = cpu::smoothquant_factors(xa, cpu::weight_column_absmax(ws), alpha);
     }
-    ModuleId const up{l, ModuleKind::kUp, -1};
-    if (auto const& xa = acts.absmax(up); !xa.empty() && !excluded.contains(up)) {
-      std::array<MatrixRef<float const>, 2> ws = {view(lw.w_gate, "w_gate"), view(lw.w_up, "w_up")};
-      ls.ffn = cpu::smoothquant_factors(xa, cpu::weight_column_absmax(ws), alpha);
+    if (c.n_experts == 0) {
+      ModuleId const up{l, ModuleKind::kUp, -1};
+      if (auto const& xa = acts.absmax(up); !xa.empty() && !excluded.contains(up)) {
+        std::array<MatrixRef<float const>, 2> ws = {
+            view(lw.w_gate, "w_gate"), view(lw.w_up, "w_up")};
+        ls.ffn = cpu::smoothquant_factors(xa, cpu::weight_column_absmax(ws), alpha);
+      }
+      continue;
     }
+    std::vector<float> xa;  // max over the experts' routed rows = max over all tokens
+    bool all_excluded = true;
+    for (int e = 0; e < c.n_experts; ++e) {
+      ModuleId const up{l, ModuleKind::kUp, e};
+      all_excluded = all_excluded && excluded.contains(up);
+      auto const& a = acts.absmax(up);
+      if (a.empty()) {
+        continue;
+      }
+      xa.resize(a.size(), 0.0f);
+      for (std::size_t j = 0; j < a.size(); ++j) {
+        xa[j] = std::max(xa[j], a[j]);
+      }
+    }
+    if (xa.empty() || all_excluded) {
+      continue;
+    }
+    std::vector<MatrixRef<float const>> ws = {view(lw.router, "router")};
+    for (auto const& ew : lw.experts) {
+      ws.push_back(view(ew.w_gate, "expert w_gate"));
+      ws.push_back(view(ew.w_up, "expert w_up"));
+    }
+    ls.ffn = cpu::smoothquant_factors(xa, cpu::weight_column_absmax(ws), alpha);
   }
   return out;
 }
@@ -104,8 +139,15 @@ inline llama::Weights apply_smoothing(llama::Weights w, Smoothing const& s) {
           view(lw.wq, "wq"), view(lw.wk, "wk"), view(lw.wv, "wv")};
       cpu::fold_smoothing(lw.attn_norm, ws, ls.attn);
     }
-    if (!ls.ffn.empty()) {
+    if (!ls.ffn.empty() && c.n_experts == 0) {
       std::array<MatrixRef<float>, 2> ws = {view(lw.w_gate, "w_gate"), view(lw.w_up, "w_up")};
+      cpu::fold_smoothing(lw.ffn_norm, ws, ls.ffn);
+    } else if (!ls.ffn.empty()) {
+      std::vector<MatrixRef<float>> ws = {view(lw.router, "router")};
+      for (auto& ew : lw.experts) {
+        ws.push_back(view(ew.w_gate, "expert w_gate"));
+        ws.push_back(view(ew.w_up, "expert w_up"));
+      }
       cpu::fold_smoothing(lw.ffn_norm, ws, ls.ffn);
     }
   }

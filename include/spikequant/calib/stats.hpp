@@ -103,7 +103,13 @@ struct TokenScaleObserverOptions {
 //! Modules never recorded are absent; record only what you need (the representatives
 //! q, o, up, down suffice: siblings share an input). MoE experts are distinct ModuleIds
 //! (ModuleId::expert) and get their own statistics; an expert only sees the tokens routed to
-//! it, so pass `rows` to tell which sequence rows the input rows are.
+//! it, so pass `rows` to tell which sequence rows the input rows are (the forward's
+//! llama::ForwardContext::rows).
+//!
+//! A module that receives no row in a sequence (an expert no token of the window was routed
+//! to) is skipped for that sequence: it adds no entry to seq_max / seq_median / seq_ratio, so
+//! its median and r(m) run over the sequences in which it saw at least one token (never an
+//! empty median, never a 0/0 ratio). A module that saw no token at all has no statistics.
 class TokenScaleObserver {
 public:
   explicit TokenScaleObserver(TokenScaleObserverOptions options = {})
@@ -154,15 +160,19 @@ public:
         " row indices for ",
         x.rows,
         " rows");
+    for (int row : rows) {  // all checked before anything is recorded
+      require(
+          row >= 0 && row < static_cast<int>(ids_.size()),
+          ErrorKind::kShape,
+          "TokenScaleObserver: row index ",
+          row,
+          " outside the sequence of ",
+          ids_.size(),
+          " tokens");
+    }
     auto s = token_scales(x);
     auto& cur = current_[id];
     for (std::size_t r = 0; r < s.size(); ++r) {
-      require(
-          rows[r] >= 0 && rows[r] < static_cast<int>(ids_.size()),
-          ErrorKind::kShape,
-          "TokenScaleObserver: row index ",
-          rows[r],
-          " outside the sequence");
       cur.rows.push_back(rows[r]);
       cur.scales.push_back(s[r]);
     }

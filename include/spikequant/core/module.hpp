@@ -164,7 +164,25 @@ inline std::string short_name(ModuleId const& id) {
   return s + std::string(to_string(id.kind));
 }
 
-//! Inverse of hf_name for dense modules ("model.layers.1.mlp.down_proj"); nullopt otherwise.
+namespace detail {
+//! Parses the leading decimal digits of `text` (at most 6, no leading zero: as std::to_string
+//! writes them) into `value` and removes them; false when there are none or they do not fit.
+inline bool take_index(std::string_view& text, int& value) {
+  std::size_t i = 0;
+  value = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (i == 6 || (i == 1 && text[0] == '0')) {
+      return false;
+    }
+    value = value * 10 + (text[i] - '0');
+  }
+  text.remove_prefix(i);
+  return i > 0;
+}
+}  // namespace detail
+
+//! Inverse of hf_name: "model.layers.1.mlp.down_proj" and Mixtral's
+//! "model.layers.1.block_sparse_moe.experts.2.w2"; nullopt for anything else.
 inline std::optional<ModuleId> parse_hf_name(std::string_view name) {
   constexpr std::string_view prefix = "model.layers.";
   if (!name.starts_with(prefix)) {
@@ -172,19 +190,31 @@ inline std::optional<ModuleId> parse_hf_name(std::string_view name) {
   }
   name.remove_prefix(prefix.size());
   int layer = 0;
-  std::size_t i = 0;
-  for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) {
-    if (layer > 100000) {
-      return std::nullopt;
-    }
-    layer = layer * 10 + (name[i] - '0');
-  }
-  if (i == 0) {
+  if (!detail::take_index(name, layer)) {
     return std::nullopt;
   }
+  constexpr std::string_view moe = ".block_sparse_moe.experts.";
+  if (name.starts_with(moe)) {
+    name.remove_prefix(moe.size());
+    int expert = 0;
+    if (!detail::take_index(name, expert)) {
+      return std::nullopt;
+    }
+    if (name == ".w1") {
+      return ModuleId{layer, ModuleKind::kGate, expert};
+    }
+    if (name == ".w3") {
+      return ModuleId{layer, ModuleKind::kUp, expert};
+    }
+    if (name == ".w2") {
+      return ModuleId{layer, ModuleKind::kDown, expert};
+    }
+    return std::nullopt;
+  }
+  std::string const rest(name);
   for (ModuleKind k : kAllModuleKinds) {
     ModuleId const id{layer, k, -1};
-    if (hf_name(id) == std::string("model.layers.") + std::string(name)) {
+    if (hf_name(id) == "model.layers." + std::to_string(layer) + rest) {
       return id;
     }
   }

@@ -1,7 +1,7 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file Reader for Hugging Face LLaMA / Mistral / Gemma checkpoints (config.json plus
-//! model.safetensors or a sharded model.safetensors.index.json) into llama::Weights.
+//! @file Reader for Hugging Face LLaMA / Mistral / Mixtral / Gemma checkpoints (config.json
+//! plus model.safetensors or a sharded model.safetensors.index.json) into llama::Weights.
 #pragma once
 
 #include "spikequant/core/error.hpp"
@@ -104,7 +104,7 @@ inline int config_token_id(nlohmann::json const& j, std::string_view key, int fa
 
 }  // namespace detail
 
-//! Parses a Hugging Face config.json (model_type "llama", "mistral" or "gemma").
+//! Parses a Hugging Face config.json (model_type "llama", "mistral", "mixtral" or "gemma").
 //! - Defaults as in transformers: num_key_value_heads = num_attention_heads, rope_theta
 //!   10000, tie_word_embeddings false (true for gemma), head_dim = hidden / heads (256 for
 //!   gemma), bos 1, eos 2.
@@ -112,7 +112,10 @@ inline int config_token_id(nlohmann::json const& j, std::string_view key, int fa
 //!   "gelu_new" -> kGeluTanh; "gelu" -> kGeluTanh for gemma only (as transformers does).
 //! - Gemma: embedding_scale = float(sqrt(hidden_size)); norm weights get (1 + w) at load.
 //! - RopeStyle::kRotateHalf. rope_scaling, attention/mlp biases are rejected (kUnsupported).
-//! - Mistral: sliding_window (null: none) is honoured by the forward.
+//! - Mistral and Mixtral: sliding_window (null: none) is honoured by the forward.
+//! - Mixtral: num_local_experts (default 8) experts per layer, num_experts_per_tok (default
+//!   2) of them per token, as MixtralConfig's defaults; both must be > 0 and
+//!   num_experts_per_tok <= num_local_experts (kFormat otherwise).
 //! @throws Error kFormat on malformed or inconsistent values, kUnsupported otherwise.
 inline llama::Config parse_hf_config(std::string_view json_text) {
   auto const j = detail::parse_json(json_text, "config.json");
@@ -121,11 +124,11 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
   std::string const type = detail::config_string(j, "model_type", "");
   require(!type.empty(), ErrorKind::kFormat, "config.json: missing 'model_type'");
   require(
-      type == "llama" || type == "mistral" || type == "gemma",
+      type == "llama" || type == "mistral" || type == "mixtral" || type == "gemma",
       ErrorKind::kUnsupported,
       "config.json: model_type '",
       type,
-      "' is not supported (llama, mistral, gemma)");
+      "' is not supported (llama, mistral, mixtral, gemma)");
   bool const gemma = type == "gemma";
   c.family = type;
   c.dim = detail::config_int(j, "hidden_size");
@@ -189,13 +192,31 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
     }
   }
   require(c.rope_theta > 0.0f, ErrorKind::kFormat, "config.json: rope_theta must be > 0");
-  // Mistral's sliding window (null or absent: full attention). Other families have none.
-  c.sliding_window = type == "mistral" ? detail::config_int(j, "sliding_window", 0) : 0;
+  // Mistral's and Mixtral's sliding window (null or absent: full attention). Other families
+  // have none.
+  bool const mistral_like = type == "mistral" || type == "mixtral";
+  c.sliding_window = mistral_like ? detail::config_int(j, "sliding_window", 0) : 0;
   require(
       c.sliding_window >= 0,
       ErrorKind::kFormat,
       "config.json: sliding_window must be >= 0 or null, got ",
       c.sliding_window);
+  if (type == "mixtral") {
+    c.n_experts = detail::config_int(j, "num_local_experts", 8);
+    c.experts_per_token = detail::config_int(j, "num_experts_per_tok", 2);
+    require(
+        c.n_experts > 0,
+        ErrorKind::kFormat,
+        "config.json: num_local_experts must be > 0 for a mixtral model, got ",
+        c.n_experts);
+    require(
+        c.experts_per_token > 0 && c.experts_per_token <= c.n_experts,
+        ErrorKind::kFormat,
+        "config.json: num_experts_per_tok must be in [1, num_local_experts = ",
+        c.n_experts,
+        "], got ",
+        c.experts_per_token);
+  }
   c.norm_eps = detail::config_float(j, "rms_norm_eps", 1e-6f);
   require(c.norm_eps >= 0.0f, ErrorKind::kFormat, "config.json: rms_norm_eps must be >= 0");
   c.rope = llama::RopeStyle::kRotateHalf;
@@ -347,6 +368,9 @@ private:
 //! - Every tensor's shape is checked against the config (kShape naming the tensor, the
 //!   expected and the actual shape); missing tensors give one kFormat error naming them.
 //! - Gemma: (1 + w) is folded into the three RMSNorm weights.
+//! - Mixtral: each layer's FFN is `block_sparse_moe.gate.weight` (the router, (experts, dim),
+//!   kept float) and `block_sparse_moe.experts.E.w1 / w3 / w2` (gate, up, down) for every
+//!   expert E, instead of `mlp.*_proj`.
 //! - lm_head.weight is read only when tie_word_embeddings is false.
 inline llama::Weights load_hf(std::filesystem::path const& dir) {
   llama::Weights w;
@@ -360,15 +384,19 @@ inline llama::Weights load_hf(std::filesystem::path const& dir) {
   std::int64_t const kv_dim = detail::checked_mul(c.n_kv_heads, c.head_dim, "k_proj rows");
   std::int64_t const vocab = c.vocab_size;
 
-  // Bound the bookkeeping below by what the files can hold (each layer needs 9 tensors;
-  // a shortfall is then reported tensor by tensor).
+  // Bound the bookkeeping below by what the files can hold (each layer needs 9 tensors, a
+  // MoE layer 3 per expert and more; a shortfall is then reported tensor by tensor).
+  std::int64_t const per_layer = c.n_experts == 0 ? 1 : std::int64_t{c.n_experts} * 3;
+  auto const held = static_cast<std::int64_t>(tensors.size());
   require(
-      static_cast<std::size_t>(c.n_layers) <= tensors.size(),
+      per_layer <= held && c.n_layers <= held / per_layer,
       ErrorKind::kFormat,
       dir.string(),
       ": config.json says ",
       c.n_layers,
-      " layers but the checkpoint holds only ",
+      " layers",
+      c.n_experts > 0 ? " of " + std::to_string(c.n_experts) + " experts" : std::string(),
+      " but the checkpoint holds only ",
       tensors.size(),
       " tensors");
 
@@ -389,9 +417,22 @@ inline llama::Weights load_hf(std::filesystem::path const& dir) {
     wants.push_back({p + "self_attn.v_proj.weight", {kv_dim, dim}, &L.wv});
     wants.push_back({p + "self_attn.o_proj.weight", {dim, q_dim}, &L.wo});
     wants.push_back({p + "post_attention_layernorm.weight", {dim}, &L.ffn_norm});
-    wants.push_back({p + "mlp.gate_proj.weight", {hidden, dim}, &L.w_gate});
-    wants.push_back({p + "mlp.up_proj.weight", {hidden, dim}, &L.w_up});
-    wants.push_back({p + "mlp.down_proj.weight", {dim, hidden}, &L.w_down});
+    if (c.n_experts == 0) {
+      wants.push_back({p + "mlp.gate_proj.weight", {hidden, dim}, &L.w_gate});
+      wants.push_back({p + "mlp.up_proj.weight", {hidden, dim}, &L.w_up});
+      wants.push_back({p + "mlp.down_proj.weight", {dim, hidden}, &L.w_down});
+      continue;
+    }
+    std::string const moe = p + "block_sparse_moe.";
+    wants.push_back({moe + "gate.weight", {c.n_experts, dim}, &L.router});
+    L.experts.resize(static_cast<std::size_t>(c.n_experts));
+    for (int e = 0; e < c.n_experts; ++e) {
+      auto& E = L.experts[static_cast<std::size_t>(e)];
+      std::string const x = moe + "experts." + std::to_string(e) + ".";
+      wants.push_back({x + "w1.weight", {hidden, dim}, &E.w_gate});
+      wants.push_back({x + "w3.weight", {hidden, dim}, &E.w_up});
+      wants.push_back({x + "w2.weight", {dim, hidden}, &E.w_down});
+    }
   }
   wants.push_back({"model.norm.weight", {dim}, &w.final_norm});
   if (!c.tied_embeddings) {

@@ -1,7 +1,7 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file llama::Config: the shape and conventions of a LLaMA-family model (LLaMA, Mistral,
-//! Gemma, llama2.c checkpoints). Readers fill it; the forward reads it.
+//! Mixtral, Gemma, llama2.c checkpoints). Readers fill it; the forward reads it.
 #pragma once
 
 #include <cstdint>
@@ -22,9 +22,9 @@ enum class GluActivation {
 };
 
 struct Config {
-  std::string family = "llama";  //!< "llama", "mistral", "gemma", "llama2c"
+  std::string family = "llama";  //!< "llama", "mistral", "mixtral", "gemma", "llama2c"
   int dim = 0;                   //!< hidden size
-  int hidden_dim = 0;            //!< FFN intermediate size
+  int hidden_dim = 0;            //!< FFN intermediate size (of each expert in a MoE model)
   int n_layers = 0;
   int n_heads = 0;
   int n_kv_heads = 0;  //!< grouped-query attention: n_heads % n_kv_heads == 0
@@ -34,6 +34,11 @@ struct Config {
   //! Sliding-window attention (Mistral): a query at position p sees keys p - W + 1 .. p.
   //! 0: every earlier position (LLaMA, Gemma, llama2.c).
   int sliding_window = 0;
+  //! Sparse mixture-of-experts FFN (Mixtral): experts per layer. 0: a dense FFN.
+  int n_experts = 0;
+  //! MoE: experts each token is routed to (top-k of the router's softmax), in
+  //! [1, n_experts]; 0 when dense.
+  int experts_per_token = 0;
   float rope_theta = 10000.0f;
   float norm_eps = 1e-5f;
   RopeStyle rope = RopeStyle::kRotateHalf;

@@ -1,12 +1,14 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file llama::Model: the reference LLaMA forward (embedding, RMSNorm, RoPE, grouped-query
-//! causal attention over a KV cache, SwiGLU/GeGLU FFN, lm_head) where every linear module runs
-//! through a QuantPlan, with observer and modify hooks for calibration.
+//! causal attention over a KV cache, SwiGLU/GeGLU FFN or Mixtral's sparse MoE FFN, lm_head)
+//! where every linear module runs through a QuantPlan, with observer and modify hooks for
+//! calibration.
 //!
 //! Scope: one readable CPU forward that serves fp32, W8A16 and every W8A8 scheme, batched
 //! prefill and token-by-token decode through the same code path, Mistral's sliding-window
-//! attention included. Non-goals: speed, MoE routing, Gemma 2's attention soft-capping.
+//! attention and Mixtral's top-k expert routing included. Non-goals: speed, Gemma 2's
+//! attention soft-capping.
 #pragma once
 
 #include "spikequant/core/error.hpp"
@@ -23,6 +25,7 @@
 #include "spikequant/model/weights.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -37,13 +40,28 @@
 namespace spikequant::inline v0::llama {
 
 //! What hooks and observers learn about the rows of the matrix they see.
-//! - Row r of a module input is token `tokens[r]` at absolute position `start_pos + r`.
+//! - Dense modules: row r of a module input is row r of the forward, token `tokens[r]` at
+//!   absolute position `start_pos + r`; `rows` is empty.
+//! - MoE expert modules (ModuleId::expert >= 0) see only the rows routed to the expert: row r
+//!   of their input is row `rows[r]` of the forward (ascending), so token
+//!   `tokens[rows[r]]` at position `start_pos + rows[r]`. Use sequence_row / token / position,
+//!   which cover both cases.
 struct ForwardContext {
   int layer = 0;                //!< the layer being run
-  int start_pos = 0;            //!< absolute position of row 0 (cache length at entry)
-  std::span<int const> tokens;  //!< the token ids of the rows, tokens.size() == rows
+  int start_pos = 0;            //!< absolute position of the forward's row 0 (cache length)
+  std::span<int const> tokens;  //!< the token ids of the forward's rows (all of them)
+  std::span<int const> rows;    //!< expert modules: forward rows of the input rows; else empty
+  //! The forward row (index into `tokens`) of row `row` of the module input.
+  [[nodiscard]] int sequence_row(std::int64_t row) const noexcept {
+    return rows.empty() ? static_cast<int>(row) : rows[static_cast<std::size_t>(row)];
+  }
+  //! The token id of row `row` of the module input.
+  [[nodiscard]] int token(std::int64_t row) const noexcept {
+    return tokens[static_cast<std::size_t>(sequence_row(row))];
+  }
+  //! The absolute position of row `row` of the module input.
   [[nodiscard]] int position(std::int64_t row) const noexcept {
-    return start_pos + static_cast<int>(row);
+    return start_pos + sequence_row(row);
   }
 };
 
@@ -51,6 +69,8 @@ struct ForwardContext {
 //! It is called once for EVERY module, siblings included: q, k and v each receive the same
 //! attention-norm output, gate and up the same FFN-norm output. Statistics code that needs one
 //! entry per sibling group keeps `representative(id.kind) == id.kind` (q, o, up, down).
+//! MoE experts: called for an expert's gate, up and down only when at least one row is routed
+//! to it, with those rows only (ForwardContext::rows says which).
 using ModuleObserver =
     std::function<void(ModuleId const& id, MatrixRef<float const> input, ForwardContext const&)>;
 
@@ -60,6 +80,9 @@ using ModuleObserver =
 //!   {q,k,v}, up for {gate,up}, o, down), on the shared input buffer (tokens, in_features):
 //!   what it writes is what all siblings multiply (and what observers see).
 //! - `after` is called for every module, siblings included, on its output (tokens, out).
+//! - MoE experts: both run per expert on the routed rows only (a copy of them for the
+//!   expert's {gate,up}); `after` of an expert's down sees its output before the routing
+//!   weight is applied.
 class ModuleHook {
 public:
   virtual ~ModuleHook() = default;
@@ -115,13 +138,25 @@ public:
   [[nodiscard]] QuantPlan const& plan() const noexcept { return plan_; }
   void set_plan(QuantPlan plan) { plan_ = std::move(plan); }
 
-  //! Every linear module, layer by layer in block order q, k, v, o, gate, up, down.
+  //! Every linear module, layer by layer in block order q, k, v, o, then gate, up, down of
+  //! the dense FFN or, in a MoE model, of expert 0, expert 1, ... (ModuleId::expert). The
+  //! MoE router is not a module: it always runs in float.
   [[nodiscard]] std::vector<ModuleId> module_ids() const {
+    constexpr std::array<ModuleKind, 4> attn = {
+        ModuleKind::kQ, ModuleKind::kK, ModuleKind::kV, ModuleKind::kO};
+    constexpr std::array<ModuleKind, 3> ffn = {
+        ModuleKind::kGate, ModuleKind::kUp, ModuleKind::kDown};
+    int const n_ffn = std::max(config().n_experts, 1);
     std::vector<ModuleId> ids;
-    ids.reserve(static_cast<std::size_t>(config().n_layers) * kAllModuleKinds.size());
+    ids.reserve(static_cast<std::size_t>(config().n_layers) * (4 + 3 * n_ffn));
     for (int l = 0; l < config().n_layers; ++l) {
-      for (ModuleKind k : kAllModuleKinds) {
+      for (ModuleKind k : attn) {
         ids.push_back({l, k, -1});
+      }
+      for (int e = 0; e < n_ffn; ++e) {
+        for (ModuleKind k : ffn) {
+          ids.push_back({l, k, config().n_experts > 0 ? e : -1});
+        }
       }
     }
     return ids;
@@ -160,6 +195,13 @@ public:
   [[nodiscard]] MatrixRef<float const> weight(ModuleId const& id) const {
     auto const [out, in] = module_shape(id);
     LayerWeights const& lw = weights_.layers[static_cast<std::size_t>(id.layer)];
+    if (id.is_expert()) {
+      ExpertWeights const& ew = lw.experts[static_cast<std::size_t>(id.expert)];
+      std::vector<float> const& w = id.kind == ModuleKind::kGate ? ew.w_gate
+                                    : id.kind == ModuleKind::kUp ? ew.w_up
+                                                                 : ew.w_down;
+      return {w.data(), out, in, in};
+    }
     std::vector<float> const* w = nullptr;
     switch (id.kind) {
     case ModuleKind::kQ:
@@ -186,7 +228,8 @@ public:
     }
     return {w->data(), out, in, in};
   }
-  //! The per-channel INT8 weight of a module, quantized on first use and then cached.
+  //! The per-channel INT8 weight of a module (MoE experts included), quantized on first use
+  //! and then cached.
   [[nodiscard]] cpu::QuantizedWeight const& quantized_weight(ModuleId const& id) const {
     check_module(id);
     std::scoped_lock lock(qcache_->mutex);
@@ -309,7 +352,7 @@ public:
     Buffer k(t_count, kv_dim);     // (T, n_kv_heads * hd)
     Buffer v(t_count, kv_dim);     // (T, n_kv_heads * hd)
     Buffer att(t_count, q_dim);    // (T, n_heads * hd) attention output: input of o
-    Buffer proj(t_count, dim);     // (T, dim) output of o / down
+    Buffer proj(t_count, dim);     // (T, dim) output of o / down (MoE: the weighted sum)
     Buffer gate(t_count, hidden);  // (T, hidden)
     Buffer up(t_count, hidden);    // (T, hidden)
     Buffer act(t_count, hidden);   // (T, hidden) GLU product: input of down
@@ -323,7 +366,7 @@ public:
       }
     }
 
-    Runner run{*this, plan, options, ForwardContext{0, start, tokens}};
+    Runner run{*this, plan, options, ForwardContext{0, start, tokens, {}}};
     for (int l = 0; l <= last_layer; ++l) {
       LayerWeights const& lw = weights_.layers[static_cast<std::size_t>(l)];
       run.ctx.layer = l;
@@ -345,17 +388,17 @@ public:
       cpu::as_eigen(x.ref()) += cpu::as_eigen(MatrixRef<float const>(proj.ref()));
       // FFN block.
       cpu::rmsnorm(x.ref(), lw.ffn_norm, c.norm_eps, xb.ref());
-      run.group(
-          l,
-          ModuleKind::kUp,
-          xb.ref(),
-          {{ModuleKind::kGate, gate.ref()}, {ModuleKind::kUp, up.ref()}});
-      cpu::glu(
-          c.activation == GluActivation::kSilu ? cpu::GluKind::kSwiGlu : cpu::GluKind::kGeGlu,
-          gate.ref(),
-          up.ref(),
-          act.ref());
-      run.group(l, ModuleKind::kDown, act.ref(), {{ModuleKind::kDown, proj.ref()}});
+      if (c.n_experts == 0) {
+        run.group(
+            l,
+            ModuleKind::kUp,
+            xb.ref(),
+            {{ModuleKind::kGate, gate.ref()}, {ModuleKind::kUp, up.ref()}});
+        cpu::glu(glu_kind(), gate.ref(), up.ref(), act.ref());
+        run.group(l, ModuleKind::kDown, act.ref(), {{ModuleKind::kDown, proj.ref()}});
+      } else {
+        moe_ffn(run, lw, xb.ref(), proj.ref());
+      }
       cpu::as_eigen(x.ref()) += cpu::as_eigen(MatrixRef<float const>(proj.ref()));
     }
     if (last_layer < c.n_layers - 1) {
@@ -415,20 +458,24 @@ private:
   };
 
   //! Runs one sibling group: hook.before (once, representative id), observer (per module),
-  //! linear (per module), hook.after (per module).
+  //! linear (per module), hook.after (per module). `expert` >= 0: that MoE expert's modules.
   struct Runner {
     Model const& model;
     QuantPlan const& plan;
     ForwardOptions const& options;
     ForwardContext ctx;
 
-    void
-    group(int layer, ModuleKind rep, MatrixRef<float> input, std::initializer_list<Output> outs) {
+    void group(
+        int layer,
+        ModuleKind rep,
+        MatrixRef<float> input,
+        std::initializer_list<Output> outs,
+        int expert = -1) {
       if (options.hook != nullptr) {
-        options.hook->before(ModuleId{layer, rep, -1}, input, ctx);
+        options.hook->before(ModuleId{layer, rep, expert}, input, ctx);
       }
       for (Output const& o : outs) {
-        ModuleId const id{layer, o.kind, -1};
+        ModuleId const id{layer, o.kind, expert};
         if (options.observer) {
           options.observer(id, input, ctx);
         }
@@ -440,15 +487,132 @@ private:
     }
   };
 
+  //! Throws Error(kInvalidArgument) unless `id` is one of module_ids().
   void check_module(ModuleId const& id) const {
+    Config const& c = config();
+    bool const ffn =
+        id.kind == ModuleKind::kGate || id.kind == ModuleKind::kUp || id.kind == ModuleKind::kDown;
+    bool const expert_ok =
+        ffn && c.n_experts > 0 ? id.expert >= 0 && id.expert < c.n_experts : !id.is_expert();
     require(
-        id.layer >= 0 && id.layer < config().n_layers && !id.is_expert(),
+        id.layer >= 0 && id.layer < c.n_layers && expert_ok,
         ErrorKind::kInvalidArgument,
         "module ",
         short_name(id),
-        " does not exist in a dense model with ",
-        config().n_layers,
+        " does not exist in a ",
+        c.n_experts > 0 ? "MoE model with " + std::to_string(c.n_experts) + " experts and "
+                        : std::string("dense model with "),
+        c.n_layers,
         " layers");
+  }
+
+  [[nodiscard]] cpu::GluKind glu_kind() const noexcept {
+    return config().activation == GluActivation::kSilu ? cpu::GluKind::kSwiGlu
+                                                       : cpu::GluKind::kGeGlu;
+  }
+
+  //! The routing of one MoE layer: per expert, the forward rows routed to it (ascending) and
+  //! their weights.
+  struct Routing {
+    std::vector<std::vector<int>> rows;
+    std::vector<std::vector<float>> weights;
+  };
+
+  //! transformers' MixtralTopKRouter on the FFN-norm output xb (T, dim): router logits
+  //! xb router^T in float (the router is never quantized), softmax over the experts in float,
+  //! the experts_per_token largest probabilities (ties: the lower expert index first, as
+  //! torch.topk), divided by their sum.
+  [[nodiscard]] Routing route(LayerWeights const& lw, MatrixRef<float const> xb) const {
+    Config const& c = config();
+    auto const n_experts = static_cast<std::size_t>(c.n_experts);
+    auto const k = static_cast<std::size_t>(c.experts_per_token);
+    Buffer logits(xb.rows, c.n_experts);
+    cpu::linear_float(xb, {lw.router.data(), c.n_experts, c.dim, c.dim}, {}, logits.ref());
+    Routing r{std::vector<std::vector<int>>(n_experts), std::vector<std::vector<float>>(n_experts)};
+    std::vector<float> prob(n_experts);
+    std::vector<std::size_t> order(n_experts);
+    for (std::int64_t t = 0; t < xb.rows; ++t) {
+      float const* l = logits.ref().row(t);
+      float const max_l = *std::max_element(l, l + n_experts);
+      float sum = 0.0f;
+      for (std::size_t e = 0; e < n_experts; ++e) {
+        prob[e] = std::exp(l[e] - max_l);
+        sum += prob[e];
+      }
+      for (float& p : prob) {
+        p /= sum;
+      }
+      for (std::size_t e = 0; e < n_experts; ++e) {
+        order[e] = e;
+      }
+      std::partial_sort(
+          order.begin(),
+          order.begin() + static_cast<std::ptrdiff_t>(k),
+          order.end(),
+          [&](std::size_t a, std::size_t b) {
+            return prob[a] > prob[b] || (prob[a] == prob[b] && a < b);
+          });
+      float top = 0.0f;
+      for (std::size_t i = 0; i < k; ++i) {
+        top += prob[order[i]];
+      }
+      for (std::size_t i = 0; i < k; ++i) {
+        r.rows[order[i]].push_back(static_cast<int>(t));
+        r.weights[order[i]].push_back(prob[order[i]] / top);
+      }
+    }
+    return r;
+  }
+
+  //! Mixtral's sparse MoE FFN (transformers' MixtralSparseMoeBlock) on the FFN-norm output
+  //! xb (T, dim), writing out (T, dim):
+  //! 1. route() picks experts_per_token experts and their weights per row;
+  //! 2. each expert e with routed rows runs on those rows only, gathered in row order, through
+  //!    the one linear dispatch as ModuleIds {layer, gate|up|down, e}:
+  //!    y_e = down(act(gate(x)) * up(x)) (so a dynamic per-tensor scale spans the routed rows);
+  //! 3. out[t] = sum of weight * y_e[t] over the row's experts, in expert order (the order of
+  //!    transformers' index_add_). An expert without rows is skipped (no hook, no observer).
+  void moe_ffn(
+      Runner& run, LayerWeights const& lw, MatrixRef<float const> xb, MatrixRef<float> out) const {
+    Config const& c = config();
+    std::int64_t const dim = c.dim;
+    std::int64_t const hidden = c.hidden_dim;
+    Routing const routing = route(lw, xb);
+    cpu::as_eigen(out).setZero();
+    for (int e = 0; e < c.n_experts; ++e) {
+      std::vector<int> const& rows = routing.rows[static_cast<std::size_t>(e)];
+      std::vector<float> const& weights = routing.weights[static_cast<std::size_t>(e)];
+      if (rows.empty()) {
+        continue;
+      }
+      auto const n = static_cast<std::int64_t>(rows.size());
+      Buffer xe(n, dim);       // (n, dim) the routed rows of xb: input of gate/up
+      Buffer gate(n, hidden);  // (n, hidden)
+      Buffer up(n, hidden);    // (n, hidden)
+      Buffer act(n, hidden);   // (n, hidden) GLU product: input of down
+      Buffer ye(n, dim);       // (n, dim) output of down
+      for (std::int64_t r = 0; r < n; ++r) {
+        std::copy_n(xb.row(rows[static_cast<std::size_t>(r)]), dim, xe.ref().row(r));
+      }
+      run.ctx.rows = rows;
+      run.group(
+          run.ctx.layer,
+          ModuleKind::kUp,
+          xe.ref(),
+          {{ModuleKind::kGate, gate.ref()}, {ModuleKind::kUp, up.ref()}},
+          e);
+      cpu::glu(glu_kind(), gate.ref(), up.ref(), act.ref());
+      run.group(run.ctx.layer, ModuleKind::kDown, act.ref(), {{ModuleKind::kDown, ye.ref()}}, e);
+      run.ctx.rows = {};
+      for (std::int64_t r = 0; r < n; ++r) {
+        float const w = weights[static_cast<std::size_t>(r)];
+        float* o = out.row(rows[static_cast<std::size_t>(r)]);
+        float const* y = ye.ref().row(r);
+        for (std::int64_t j = 0; j < dim; ++j) {
+          o[j] += w * y[j];
+        }
+      }
+    }
   }
 
   //! Rotates pairs of every head of `m` (T, n_heads * head_dim) in place, row t at position
@@ -567,6 +731,18 @@ private:
         ErrorKind::kInvalidArgument,
         "Model: sliding_window must be >= 0 (0: none), got ",
         c.sliding_window);
+    require(
+        c.n_experts >= 0,
+        ErrorKind::kInvalidArgument,
+        "Model: n_experts must be >= 0 (0: dense FFN), got ",
+        c.n_experts);
+    require(
+        c.n_experts == 0 || (c.experts_per_token >= 1 && c.experts_per_token <= c.n_experts),
+        ErrorKind::kInvalidArgument,
+        "Model: experts_per_token must be in [1, n_experts = ",
+        c.n_experts,
+        "], got ",
+        c.experts_per_token);
     auto expect = [](std::vector<float> const& v, std::int64_t n, std::string const& what) {
       require(
           static_cast<std::int64_t>(v.size()) == n,
@@ -602,9 +778,43 @@ private:
       expect(lw.wk, kv_dim * dim, p + "wk");
       expect(lw.wv, kv_dim * dim, p + "wv");
       expect(lw.wo, dim * q_dim, p + "wo");
-      expect(lw.w_gate, std::int64_t{c.hidden_dim} * dim, p + "w_gate");
-      expect(lw.w_up, std::int64_t{c.hidden_dim} * dim, p + "w_up");
-      expect(lw.w_down, dim * c.hidden_dim, p + "w_down");
+      std::int64_t const ffn = std::int64_t{c.hidden_dim} * dim;
+      if (c.n_experts == 0) {
+        expect(lw.w_gate, ffn, p + "w_gate");
+        expect(lw.w_up, ffn, p + "w_up");
+        expect(lw.w_down, ffn, p + "w_down");
+        require(
+            lw.router.empty() && lw.experts.empty(),
+            ErrorKind::kShape,
+            "Model: ",
+            p,
+            "has MoE weights (router, experts) but the config has n_experts = 0");
+        continue;
+      }
+      require(
+          lw.w_gate.empty() && lw.w_up.empty() && lw.w_down.empty(),
+          ErrorKind::kShape,
+          "Model: ",
+          p,
+          "has dense FFN weights but the config has ",
+          c.n_experts,
+          " experts");
+      expect(lw.router, std::int64_t{c.n_experts} * dim, p + "router");
+      require(
+          lw.experts.size() == static_cast<std::size_t>(c.n_experts),
+          ErrorKind::kShape,
+          "Model: ",
+          p,
+          "has ",
+          lw.experts.size(),
+          " experts, config says ",
+          c.n_experts);
+      for (std::size_t e = 0; e < lw.experts.size(); ++e) {
+        std::string const pe = p + "expert " + std::to_string(e) + " ";
+        expect(lw.experts[e].w_gate, ffn, pe + "w_gate");
+        expect(lw.experts[e].w_up, ffn, pe + "w_up");
+        expect(lw.experts[e].w_down, ffn, pe + "w_down");
+      }
     }
   }
 

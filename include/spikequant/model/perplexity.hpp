@@ -208,7 +208,8 @@ perplexity(Model const& model, std::span<int const> stream, PerplexityOptions co
 
 //! Largest input absmax per module over `windows` (each run as one forward on a fresh cache,
 //! or after `prefix` when given), in the plan of `forward.plan` (null: float). Every module
-//! gets an entry, siblings included.
+//! gets an entry, siblings included, except MoE experts no token was routed to (over the
+//! routed rows only for the others).
 inline std::map<ModuleId, float> calibrate_absmax(
     Model const& model,
     std::span<std::vector<int> const> windows,
@@ -251,7 +252,9 @@ inline std::map<ModuleId, float> calibrate_absmax(
 }
 
 //! Static per-tensor scales (AQ3): per module, the largest input absmax seen over the
-//! calibration windows, divided by 127 (an all-zero input gives scale 1).
+//! calibration windows, divided by 127 (an all-zero input gives scale 1). MoE: an expert is
+//! measured over the rows routed to it; an expert no calibration token was routed to gets
+//! the widest scale of its layer's experts of the same kind (fill_unrouted_expert_scales).
 //! Apply with QuantPlan::set_static_scales.
 inline std::map<ModuleId, float> calibrate_static_scales(
     Model const& model,
@@ -263,6 +266,7 @@ inline std::map<ModuleId, float> calibrate_static_scales(
   for (auto& [id, s] : scales) {
     s = scale_from_absmax(s);
   }
+  fill_unrouted_expert_scales(scales, model.module_ids());
   return scales;
 }
 

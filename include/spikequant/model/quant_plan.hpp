@@ -12,6 +12,7 @@
 #include "spikequant/core/policy.hpp"
 #include "spikequant/cpu/linear.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <span>
@@ -219,5 +220,33 @@ private:
   std::map<ModuleId, ModuleQuant> overrides_;
   std::map<ModuleId, float> static_scales_;
 };
+
+//! Static scales for MoE expert modules that calibration never routed a token to (they have
+//! no measurement): each such expert module among `modules` gets the largest scale of the same
+//! layer and kind among the experts that have one (the widest range seen there, so nothing
+//! is clipped more than in any measured expert). Dense modules and measured experts are left
+//! alone; a layer where no expert has a scale stays without one.
+//! @return the expert modules that were filled
+inline std::vector<ModuleId>
+fill_unrouted_expert_scales(std::map<ModuleId, float>& scales, std::span<ModuleId const> modules) {
+  std::map<std::pair<int, ModuleKind>, float> widest;
+  for (auto const& [id, s] : scales) {
+    if (id.is_expert()) {
+      float& w = widest[{id.layer, id.kind}];
+      w = std::max(w, s);
+    }
+  }
+  std::vector<ModuleId> filled;
+  for (ModuleId const& id : modules) {
+    if (!id.is_expert() || scales.contains(id)) {
+      continue;
+    }
+    if (auto it = widest.find({id.layer, id.kind}); it != widest.end() && it->second > 0.0f) {
+      scales[id] = it->second;
+      filled.push_back(id);
+    }
+  }
+  return filled;
+}
 
 }  // namespace spikequant::v0::llama
