@@ -189,6 +189,15 @@ report = {
     "ok": not bad,
     "summary": summary,
 }
+# Without a device every GPU program skips: say so rather than a bare PASSED.
+skipped = [r for r in rows if r["status"].startswith("skipped") or r["status"] == "no device"]
+if bad:
+    result = "FAILED: " + ", ".join(r["kind"] + " " + r["name"] for r in bad)
+elif report["device"] == "none":
+    result = f"NO GPU: host tests passed, {len(skipped)} GPU programs skipped (nothing measured)"
+else:
+    result = "PASSED"
+report["result"] = result
 json.dump(report, open(os.path.join(out, "report.json"), "w", encoding="utf-8"), indent=2)
 md = [
     "# spikequant GPU check",
@@ -197,7 +206,7 @@ md = [
     f"- date: {report['date']}",
     f"- commit: {report['commit']}",
     f"- build: {report['build_dir']}",
-    f"- result: {'PASSED' if report['ok'] else 'FAILED: ' + ', '.join(r['kind'] + ' ' + r['name'] for r in bad)}",
+    f"- result: {result}",
     "",
     "## Results",
     "",
