@@ -12,7 +12,10 @@ Cases (one entry each in "cases"):
                               float model (largest token-wise absmax / 127), stored per module;
   per-tensor+qfem             per-tensor, with layer 0 down and layer 1 {q,k,v} W8A16
                               (Mixtral: layer 0 expert 1's down, layer 1 {q,k,v} and layer 1
-                              expert 3's {gate,up}).
+                              expert 3's {gate,up});
+  per-tensor+bmm              per-tensor everywhere plus BMM quantization: the q/k/v outputs
+                              fake-quantized with one dynamic per-tensor scale each (the entry
+                              has "bmm": "per-tensor"; the other entries have no "bmm" key).
 
 Module keys are "LAYER.KIND" ("0.down", "1.q") and, for Mixtral experts, "LAYER.eE.KIND"
 ("0.e1.down": layer 0, expert 1, its w2); the router is never quantized.
@@ -35,11 +38,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "test", "fixtures", "hf")
 ONLY = set(sys.argv[2:])
 
-CASES = [
-    ("per-token", "per-token", []),
-    ("per-tensor", "per-tensor", []),
-    ("static", "static", []),
-    ("per-tensor+qfem", "per-tensor", [(0, "down"), (1, "q")]),
+CASES = [  # (name, act, exclude, bmm)
+    ("per-token", "per-token", [], None),
+    ("per-tensor", "per-tensor", [], None),
+    ("static", "static", [], None),
+    ("per-tensor+qfem", "per-tensor", [(0, "down"), (1, "q")], None),
+    ("per-tensor+bmm", "per-tensor", [], "per-tensor"),
 ]
 # The same exclusion idea where the FFN is a set of experts (layer 0 has no dense down).
 MOE_QFEM_EXCLUDE = [(0, "e1.down"), (1, "q"), (1, "e3.up")]
@@ -74,16 +78,18 @@ def main():
                "torch": torch.__version__, "transformers": transformers.__version__,
                "cases": []}
         moe = any(kind.startswith("e") for _, kind in scales)
-        for case, act, exclude in CASES:
+        for case, act, exclude, bmm in CASES:
             if moe and case == "per-tensor+qfem":
                 exclude = MOE_QFEM_EXCLUDE
             excluded = tr.expand_siblings(set(exclude))
-            model = tr.quantize_model(load(path), act, excluded, scales)
+            model = tr.quantize_bmm(tr.quantize_model(load(path), act, excluded, scales), bmm)
             logits = logits_of(model, tokens)
             entry = {"name": case, "act": act,
                      "exclude": sorted(f"{layer}.{kind}" for layer, kind in excluded),
                      "max_abs_diff_from_fp32": float((logits - float_logits).abs().max()),
                      "logits": fmt(logits.reshape(-1).tolist())}
+            if bmm is not None:
+                entry["bmm"] = bmm
             if act == "static":
                 entry["static_scales"] = {f"{layer}.{kind}": s for (layer, kind), s in sorted(scales.items())}
             out["cases"].append(entry)

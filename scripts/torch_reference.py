@@ -39,7 +39,12 @@ Quantizer, as PAPER.md states the reference code's choices:
     function with the same routing, so that the replacement and the hooks below treat them
     like any other linear module;
   * QFeM-excluded modules (--exclude LAYER.KIND,...): W8A16, the int8 weight dequantized and
-    multiplied with float activations.
+    multiplied with float activations;
+  * optional BMM quantization (--bmm per-tensor|per-token, the paper's appendix B, SmoothQuant's
+    `quantize_bmm_input=True`): the OUTPUTS of q_proj, k_proj and v_proj are fake-quantized
+    with a dynamic scale (per tensor: one over the whole (tokens, features) output of that
+    forward; per token: one per row), before RoPE and the KV cache, however the projections
+    themselves run (`quantize_bmm`, independent of `quantize_model`).
 
 Needs: pip install torch transformers (CPU is enough).
 """
@@ -159,6 +164,38 @@ class FakeQuantLinear(torch.nn.Module):
         elif self.act is not None:
             raise ValueError(f"unknown activation scheme {self.act}")
         return torch.nn.functional.linear(x, self.weight, self.bias)
+
+
+class FakeQuantOutput(torch.nn.Module):
+    """Runs `inner` (a q/k/v projection) and fake-quantizes its output: BMM quantization with
+    a dynamic per-tensor or per-token scale, round(y / scale) clamped to [-127, 127]."""
+
+    def __init__(self, inner, act):
+        super().__init__()
+        if act not in ("per-tensor", "per-token"):
+            raise ValueError(f"BMM quantization is per-tensor or per-token, not {act}")
+        self.inner = inner
+        self.act = act
+
+    def forward(self, x):
+        y = self.inner(x)
+        if self.act == "per-token":
+            return fake_quant(y, y.abs().amax(dim=-1, keepdim=True) / 127.0)
+        return fake_quant(y, y.abs().max() / 127.0)
+
+
+def quantize_bmm(model, act):
+    """BMM quantization: wraps every decoder layer's q_proj, k_proj and v_proj (whatever they
+    are: nn.Linear or FakeQuantLinear) so their outputs are fake-quantized with `act`
+    ("per-tensor" or "per-token"); None or "off" leaves the model alone."""
+    if act in (None, "off"):
+        return model
+    for block in model.model.layers:
+        for kind in ("q", "k", "v"):
+            parent_path, attr = KIND_TO_HF[kind].rsplit(".", 1)
+            parent = block.get_submodule(parent_path)
+            setattr(parent, attr, FakeQuantOutput(getattr(parent, attr), act))
+    return model
 
 
 def module_names(model):
@@ -342,6 +379,8 @@ def main():
     ap.add_argument("--seq-len", type=int, default=128)
     ap.add_argument("--schemes", default="fp32,per-token,per-tensor,static")
     ap.add_argument("--exclude", help="QFeM: LAYER.KIND,... run W8A16 (siblings too)")
+    ap.add_argument("--bmm", default="off", choices=["off", "per-tensor", "per-token"],
+                    help="BMM quantization of the q/k/v outputs (every scheme, fp32 included)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--float64", action="store_true",
                     help="run the model in float64: shows how much the quantized perplexity moves "
@@ -358,7 +397,7 @@ def main():
     exclude = parse_exclude(args.exclude)
     result = {"torch": torch.__version__, "threads": torch.get_num_threads(),
               "dtype": "float64" if args.float64 else "float32",
-              "seq_len": args.seq_len, "eval_windows": len(windows),
+              "seq_len": args.seq_len, "eval_windows": len(windows), "bmm": args.bmm,
               "exclude": sorted(f"{l}.{k}" for l, k in exclude), "ppl": {}, "seconds": {}}
     if calib:
         token_scales = record_token_scales(base, calib)
@@ -372,6 +411,7 @@ def main():
             model = model.double()
         if scheme != "fp32":
             quantize_model(model, scheme, exclude, scales if scheme == "static" else None)
+        quantize_bmm(model, args.bmm)
         start = time.perf_counter()
         result["ppl"][scheme] = perplexity(model, windows)
         result["seconds"][scheme] = time.perf_counter() - start

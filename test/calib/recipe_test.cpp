@@ -17,6 +17,7 @@ Recipe sample() {
   r.model_path = "stories260K.bin";
   r.model_hash = "fnv1a64:0123456789abcdef";
   r.scheme = ActScheme::kStatic;
+  r.bmm = ActScheme::kPerTensor;
   r.alpha = 6.68;
   r.excluded = {{1, ModuleKind::kDown, -1}, {0, ModuleKind::kGate, -1}, {0, ModuleKind::kUp, -1}};
   r.prefix_ids = {1, 20, 13};
@@ -42,11 +43,38 @@ TEST_CASE("recipe: write + read back gives the same recipe") {
   CHECK(j["qfem"]["excluded"][0] == "model.layers.0.mlp.gate_proj");
   CHECK(j["qfem"]["excluded"][2] == "model.layers.1.mlp.down_proj");
   CHECK(j["scheme"] == "w8a8-static");
+  CHECK(j["bmm"] == "per-tensor");
   // without the optional parts
   Recipe minimal;
   minimal.model_path = "m";
   minimal.model_hash = "h";
   CHECK(recipe_from_json(to_json(minimal)) == minimal);
+  CHECK(to_json(minimal)["bmm"] == "off");
+  minimal.bmm = ActScheme::kPerToken;
+  CHECK(recipe_from_json(to_json(minimal)) == minimal);
+}
+
+TEST_CASE("recipe: bmm is optional (older recipes have none) and validated") {
+  auto j = to_json(sample());
+  j.erase("bmm");
+  CHECK_FALSE(recipe_from_json(j).bmm.has_value());
+  j["bmm"] = nullptr;
+  CHECK_FALSE(recipe_from_json(j).bmm.has_value());
+  j["bmm"] = "off";
+  CHECK_FALSE(recipe_from_json(j).bmm.has_value());
+  j["bmm"] = "per-token";
+  CHECK(recipe_from_json(j).bmm == ActScheme::kPerToken);
+  for (auto const& bad : {nlohmann::json("static"), nlohmann::json("tensor"), nlohmann::json(1)}) {
+    j["bmm"] = bad;
+    try {
+      (void)recipe_from_json(j);
+      FAIL("accepted bmm " << bad.dump());
+    } catch (Error const& e) {
+      CHECK(e.kind() == ErrorKind::kFormat);
+      CHECK_MESSAGE(
+          std::string(e.what()).find("recipe: bmm must be") != std::string::npos, e.what());
+    }
+  }
 }
 
 TEST_CASE("recipe: malformed input is rejected with a format error naming the key") {

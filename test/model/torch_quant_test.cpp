@@ -6,7 +6,8 @@
 //! experts included (each expert's w1 / w3 / w2 quantized over the rows routed to it, the
 //! router float).
 //! quant_logits.json holds its logits for per-token, per-tensor, static (scales stored in the
-//! file) and per-tensor with QFeM exclusions (W8A16), written by make_quant_fixtures.py.
+//! file), per-tensor with QFeM exclusions (W8A16) and per-tensor with BMM quantization (the
+//! q/k/v outputs fake-quantized per tensor, QuantPlan::bmm), written by make_quant_fixtures.py.
 //!
 //! Tolerance: the two sides produce the same codes but sum the products differently (exact
 //! int32, then one scale multiply, against float fake-quantized products), so the logits
@@ -38,6 +39,7 @@ namespace {
 
 constexpr float kTolerance = 1e-4f;
 constexpr float kMinQuantEffect = 2e-2f;
+constexpr float kMinBmmEffect = 1e-3f;
 
 //! The script's module keys -> ModuleId: "0.down" (layer 0's down), "1.e3.up" (layer 1,
 //! expert 3's up = w3).
@@ -72,6 +74,9 @@ QuantPlan plan_of(nlohmann::json const& c) {
   for (auto const& key : c.at("exclude")) {
     plan.set_mode(parse_key(key.get<std::string>()), LinearMode::kW8A16);
   }
+  if (c.contains("bmm")) {
+    plan.set_bmm(parse_bmm(c.at("bmm").get<std::string>()));
+  }
   if (c.contains("static_scales")) {
     for (auto const& [key, scale] : c.at("static_scales").items()) {
       plan.set_static_scale(parse_key(key), scale.get<float>());
@@ -95,7 +100,8 @@ TEST_CASE(
     "W8A8 logits match PyTorch fake quantization (paper reference quantizer) on the HF fixtures") {
   auto const root = spikequant_test::source_path("test/fixtures/hf");
   int checked = 0;
-  int expert_modules = 0;  // expert keys in the mixtral cases (static scales, exclusions)
+  int expert_modules = 0;
+  int bmm_cases = 0;  // expert keys in the mixtral cases (static scales, exclusions)
   for (std::string const name : {"llama", "mistral", "gemma", "mistral_swa", "mixtral"}) {
     auto const dir = root / name;
     CAPTURE(name);
@@ -111,6 +117,7 @@ TEST_CASE(
 
     KVCache float_cache = model.make_cache(n);
     auto const float_logits = model.forward_all(tokens, float_cache);
+    std::map<std::string, std::vector<float>> by_case;  // our logits per case name
 
     for (auto const& c : ref.at("cases")) {
       auto const case_name = c.at("name").get<std::string>();
@@ -141,10 +148,21 @@ TEST_CASE(
           vs_float);
       CHECK(vs_torch < kTolerance);
       CHECK(vs_float > kMinQuantEffect);
+      if (c.contains("bmm")) {
+        // BMM quantization really does something beyond the plain per-tensor case.
+        REQUIRE(by_case.contains("per-tensor"));
+        float const vs_plain = max_abs_diff(got, by_case.at("per-tensor"));
+        MESSAGE(name, " ", case_name, ": max |bmm - per-tensor| = ", vs_plain);
+        CHECK(plan.bmm() == ActScheme::kPerTensor);
+        CHECK(vs_plain > kMinBmmEffect);
+        ++bmm_cases;
+      }
+      by_case[case_name] = got;
       ++checked;
     }
   }
-  CHECK(checked == 20);
+  CHECK(checked == 25);
+  CHECK(bmm_cases == 5);
   // mixtral: static scales of 2 layers x 4 experts x {gate, up, down}, and the QFeM case's
   // expert exclusions (layer 0 expert 1's down, layer 1 expert 3's gate and up)
   CHECK(expert_modules == 24 + 3);

@@ -200,6 +200,30 @@ TEST_CASE("recipe round trip: eval --recipe without --calib reproduces the perpl
     CHECK(back.at("scheme") == "w8a8-per-tensor");
     CHECK(back.at("ppl").dump() == w.at("ppl").dump());
   }
+  SUBCASE("--bmm per-tensor is recorded and read back; older recipes without it mean off") {
+    fs::path const recipe = temp_dir() / "bmm.recipe.json";
+    auto const w = run_json(
+        eval_args() + " --scheme w8a8-per-tensor --bmm per-tensor --write-recipe " + q(recipe));
+    CHECK(w.at("bmm") == "per-tensor");
+    auto r = json::parse(slurp(recipe));
+    CHECK(r.at("bmm") == "per-tensor");
+    auto const back = run_json(eval_args() + " --recipe " + q(recipe));
+    CHECK(back.at("bmm") == "per-tensor");
+    CHECK(back.at("ppl").dump() == w.at("ppl").dump());
+    // --bmm given on the command line replaces the recipe's.
+    auto const plain = run_json(eval_args() + " --scheme w8a8-per-tensor");
+    auto const forced_off = run_json(eval_args() + " --recipe " + q(recipe) + " --bmm off");
+    CHECK(forced_off.at("bmm") == "off");
+    CHECK(forced_off.at("ppl").dump() == plain.at("ppl").dump());
+    CHECK(plain.at("ppl").dump() != w.at("ppl").dump());
+    // A recipe written before the field existed reads as off.
+    r.erase("bmm");
+    fs::path const old = temp_dir() / "old.recipe.json";
+    std::ofstream(old) << r.dump();
+    auto const from_old = run_json(eval_args() + " --recipe " + q(old));
+    CHECK(from_old.at("bmm") == "off");
+    CHECK(from_old.at("ppl").dump() == plain.at("ppl").dump());
+  }
   SUBCASE("calibrate --recipe gives eval's static calibration") {
     fs::path const recipe = temp_dir() / "calibrate.recipe.json";
     REQUIRE(
@@ -345,6 +369,13 @@ TEST_CASE("eval --recipe: malformed or mismatched recipes are one-line errors") 
     check_one_line_error(try_recipe("format.json", j.dump()), 1, "format");
     check_one_line_error(
         run(eval_args() + " --recipe /nonexistent/recipe.json"), 1, "/nonexistent/recipe.json");
+  }
+  SUBCASE("bmm not off, per-tensor or per-token") {
+    json j = r;
+    j["bmm"] = "static";
+    check_one_line_error(try_recipe("bmm.json", j.dump()), 1, "recipe: bmm must be");
+    j["bmm"] = 3;
+    check_one_line_error(try_recipe("bmm_num.json", j.dump()), 1, "recipe: bmm must be");
   }
   SUBCASE("w8a8-static without --calib and without a recipe") {
     check_one_line_error(run(eval_args() + " --scheme w8a8-static"), 2, "--calib");

@@ -5,6 +5,7 @@
 #include "spikequant/io/tokenizer.hpp"
 #include "tools/cli_runner.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -141,6 +142,31 @@ TEST_CASE("eval --json: fp32 and W8A8 perplexities of TinyStories are sane") {
   CHECK(nlohmann::json::parse(a.out).at("nll") == nlohmann::json::parse(b.out).at("nll"));
 }
 
+TEST_CASE("eval --bmm: BMM quantization of q/k/v changes the perplexity and is recorded") {
+  std::string const base =
+      "eval --text " + quote(tinystories().string()) + " --max-tokens 1024 --seq-len 64 --json";
+  auto ppl_of = [&](std::string const& extra, std::string const& bmm) {
+    auto const r = run(base + extra);
+    INFO("spikequant " << base << extra << "\nstderr: " << r.err);
+    REQUIRE(r.rc == 0);
+    auto const j = nlohmann::json::parse(r.out);
+    CHECK(j.at("bmm") == bmm);
+    return j.at("ppl").get<double>();
+  };
+  double const off = ppl_of(" --scheme w8a8-per-tensor", "off");
+  CHECK(ppl_of(" --scheme w8a8-per-tensor --bmm off", "off") == off);
+  double const tensor = ppl_of(" --scheme w8a8-per-tensor --bmm per-tensor", "per-tensor");
+  double const token = ppl_of(" --scheme w8a8-per-tensor --bmm per-token", "per-token");
+  MESSAGE("w8a8-per-tensor ppl: bmm off ", off, ", per-tensor ", tensor, ", per-token ", token);
+  CHECK(tensor != off);
+  CHECK(token != off);
+  CHECK(tensor != token);
+  CHECK(std::abs(tensor - off) < 0.1 * off);  // still the same model
+  // Independent of the scheme: fp32 modules with quantized attention products.
+  double const fp = ppl_of("", "off");
+  CHECK(ppl_of(" --bmm per-tensor", "per-tensor") != fp);
+}
+
 TEST_CASE("bad input: one-line errors and non-zero exits, never a crash") {
   std::string const text = quote(tinystories().string());
   SUBCASE("out-of-range token id in a tokens file") {
@@ -195,6 +221,7 @@ TEST_CASE("bad input: one-line errors and non-zero exits, never a crash") {
   }
   SUBCASE("unknown scheme, option, command; missing input") {
     check_one_line_error(run("eval --text " + text + " --scheme int4"), 2, "int4");
+    check_one_line_error(run("eval --text " + text + " --bmm static"), 2, "--bmm");
     check_one_line_error(run("eval --text " + text + " --bogus 3"), 2, "--bogus");
     check_one_line_error(run("frobnicate"), 2, "frobnicate");
     check_one_line_error(run("eval"), 2, "--text");

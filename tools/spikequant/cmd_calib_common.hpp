@@ -178,13 +178,15 @@ inline void add_eval_calib_options(ArgParser& p) {
           "recipe",
           "FILE",
           "apply a recipe written by --write-recipe or calibrate --recipe: its scheme (unless "
-          "--scheme is given), planted spikes, prefix, smoothing, exclusions and static scales "
+          "--scheme is given), BMM setting (unless --bmm is given), planted spikes, prefix, "
+          "smoothing, exclusions and static scales "
           "(then no --calib is needed); a --qfem/--qfep/--smoothquant/--plant-spikes flag "
           "replaces that part")
       .option(
           "write-recipe",
           "FILE",
-          "write what this run decided (scheme, exclusions, alpha, prefix, smoothing, static "
+          "write what this run decided (scheme, BMM setting, exclusions, alpha, prefix, smoothing, "
+          "static "
           "scales, planted spikes) as a recipe JSON");
   add_plant_options(p);
 }
@@ -217,10 +219,14 @@ inline void configure_eval_calib(EvalSetup& s) {
           loaded->model_path.c_str(),
           loaded->model_hash.c_str());
     }
+    if (!args.has("bmm")) {
+      s.bmm = loaded->bmm;
+    }
     if (!args.has("scheme")) {
       s.scheme = parse_scheme(std::string(sq::to_string(loaded->scheme)));
       s.plan = s.scheme.plan();
     }
+    s.plan.set_bmm(s.bmm);
   }
   if (!s.scheme.act && (qfem != "off" || smooth != "off")) {
     throw UsageError("--qfem and --smoothquant need a w8a8 --scheme");
@@ -327,7 +333,8 @@ inline void configure_eval_calib(EvalSetup& s) {
     }
     auto const stream = calib::windows_stream(w, bos);
     auto evaluator = [&](std::set<sq::ModuleId> const& ex) {
-      auto const plan = calib::make_plan(*s.scheme.act, ex, scales);
+      auto plan = calib::make_plan(*s.scheme.act, ex, scales);
+      plan.set_bmm(s.bmm);  // the search scores the plan the evaluation runs
       return calib::evaluate_ppl(
                  model,
                  stream,
@@ -395,6 +402,7 @@ inline void configure_eval_calib(EvalSetup& s) {
     recipe.model_path = model_path;
     recipe.model_hash = fs::is_regular_file(model_path) ? calib::file_hash(model_path) : "";
     recipe.scheme = *s.scheme.act;
+    recipe.bmm = s.bmm;
     recipe.excluded = excluded;
     recipe.prefix_ids = prefix_ids;
     recipe.prefix_text = ids_text(s.tokenizer, prefix_ids);

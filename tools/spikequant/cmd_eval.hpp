@@ -1,7 +1,8 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file `spikequant eval`: perplexity under the exact protocol of model/perplexity.hpp, for
-//! fp32 and the W8A8 schemes, with static scales calibrated on --calib text.
+//! fp32 and the W8A8 schemes, with static scales calibrated on --calib text, optionally with
+//! BMM quantization of q/k/v (--bmm, QuantPlan::bmm).
 //!
 //! Extension point (calibration area): push an EvalExtension onto eval_extensions() from
 //! register_calib_commands(). Its add_options() adds flags (--qfem, --qfep, --recipe,
@@ -35,6 +36,8 @@ struct EvalSetup {
   sq::io::Tokenizer const* tokenizer;  //!< null when eval runs on --tokens without one
   ParsedArgs const& args;
   SchemeChoice scheme;
+  //! --bmm (or a recipe's): BMM quantization of q/k/v; whoever rebuilds `plan` sets it again.
+  std::optional<sq::ActScheme> bmm = {};
   int seq_len = 256;
   std::int64_t max_tokens = 0;
   std::int64_t calib_samples = 16;
@@ -90,6 +93,12 @@ inline ArgParser eval_parser() {
       .option("calib", "FILE", "calibration text for w8a8-static (windows built like eval's)")
       .option("calib-tokens", "FILE", "calibration token ids, instead of --calib")
       .option("calib-samples", "N", "number of calibration windows", "16")
+      .option(
+          "bmm",
+          "off|per-tensor|per-token",
+          "BMM quantization (paper appendix B): fake-quantize the q/k/v outputs (cached keys and "
+          "values included) to int8 with a dynamic scale, whatever --scheme is",
+          "off")
       .flag("json", "print one JSON object instead of text");
   for (auto const& e : eval_extensions()) {
     if (e.add_options) {
@@ -128,6 +137,13 @@ inline int run_eval(std::span<std::string const> words) {
     throw UsageError("--calib-samples must be >= 1");
   }
   SchemeChoice const scheme = parse_scheme(args.get("scheme"));
+  std::optional<sq::ActScheme> bmm;
+  try {
+    bmm = sq::llama::parse_bmm(args.get("bmm"));
+  } catch (sq::Error const&) {
+    throw UsageError(
+        "--bmm: unknown value '" + args.get("bmm") + "' (expected off, per-tensor or per-token)");
+  }
   bool const has_calib = args.has("calib") || args.has("calib-tokens");
   // Static scales may also come from a recipe (an extension's --recipe); without either,
   // fail before loading anything.
@@ -141,7 +157,7 @@ inline int run_eval(std::span<std::string const> words) {
   auto const tok = load_tokenizer_for(args, model_path, model.config().vocab_size, need_tok);
 
   warn_past_trained_positions(model.config(), seq_len, "--seq-len " + std::to_string(seq_len));
-  EvalSetup setup{model, tok ? &*tok : nullptr, args, scheme};
+  EvalSetup setup{model, tok ? &*tok : nullptr, args, scheme, bmm};
   setup.seq_len = static_cast<int>(seq_len);
   setup.max_tokens = max_tokens;
   setup.calib_samples = calib_samples;
@@ -164,12 +180,14 @@ inline int run_eval(std::span<std::string const> words) {
     model.check_tokens(setup.calib_stream);
   }
   setup.plan = scheme.plan();
+  setup.plan.set_bmm(setup.bmm);
 
   for (auto const& e : eval_extensions()) {
     if (e.configure) {
       e.configure(setup);
     }
   }
+  setup.plan.set_bmm(setup.bmm);  // an extension may have replaced the plan or the setting
 
   sq::llama::Prefix const* prefix = setup.prefix ? &*setup.prefix : nullptr;
   bool missing_scale = false;  // a static module without a scale (none came from a recipe)
@@ -209,6 +227,7 @@ inline int run_eval(std::span<std::string const> words) {
 
   nlohmann::json j = {
       {"scheme", setup.scheme.name},
+      {"bmm", std::string(sq::llama::bmm_name(setup.bmm))},
       {"ppl", r.ppl},
       {"nll", r.nll},
       {"tokens", r.tokens},
@@ -229,6 +248,9 @@ inline int run_eval(std::span<std::string const> words) {
         static_cast<long long>(r.tokens),
         static_cast<long long>(r.windows),
         setup.seq_len);
+    if (setup.bmm) {
+      std::cout << "bmm: " << sq::llama::bmm_name(setup.bmm) << "\n";
+    }
     for (auto const& [k, v] : setup.json.items()) {
       std::cout << k << ": " << v.dump() << "\n";
     }

@@ -11,6 +11,8 @@
 //!   "format": "spikequant-recipe", "version": 1,
 //!   "model": {"path": "stories260K.bin", "hash": "fnv1a64:0123456789abcdef"},
 //!   "scheme": "w8a8-per-tensor",               // w8a8-per-token | w8a8-per-tensor | w8a8-static
+//!   "bmm": "per-tensor",                       // optional (absent or null: off);
+//!                                              // off | per-tensor | per-token (QuantPlan::bmm)
 //!   "qfem": {"alpha": 6.68,                    // optional; null: not from a threshold
 //!            "excluded": ["model.layers.1.mlp.down_proj"]},  // W8A16 modules (HF names)
 //!   "qfep": {"prefix_ids": [1, 403, 29889], "prefix_text": " all."},  // optional
@@ -38,6 +40,7 @@
 #include "spikequant/core/module.hpp"
 #include "spikequant/core/numeric.hpp"
 #include "spikequant/core/policy.hpp"
+#include "spikequant/model/quant_plan.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -60,9 +63,10 @@ struct Recipe {
   std::string model_path;
   std::string model_hash;  //!< "fnv1a64:<16 hex digits>" of the model file (file_hash)
   ActScheme scheme = ActScheme::kPerTensor;
-  std::optional<double> alpha;  //!< QFeM threshold, when the exclusions came from one
-  std::set<ModuleId> excluded;  //!< W8A16 modules (siblings included)
-  std::vector<int> prefix_ids;  //!< QFeP prefix [BOS, t, c]; empty: none
+  std::optional<ActScheme> bmm;  //!< BMM quantization of q/k/v (QuantPlan::bmm); nullopt: off
+  std::optional<double> alpha;   //!< QFeM threshold, when the exclusions came from one
+  std::set<ModuleId> excluded;   //!< W8A16 modules (siblings included)
+  std::vector<int> prefix_ids;   //!< QFeP prefix [BOS, t, c]; empty: none
   std::string prefix_text;
   std::map<ModuleId, float> static_scales;  //!< per module, absmax / 127
   std::optional<Smoothing> smoothing;
@@ -158,6 +162,7 @@ inline nlohmann::json to_json(Recipe const& r) {
   j["version"] = 1;
   j["model"] = {{"path", r.model_path}, {"hash", r.model_hash}};
   j["scheme"] = std::string(to_string(r.scheme));
+  j["bmm"] = std::string(llama::bmm_name(r.bmm));
   json excluded = json::array();
   for (auto const& id : r.excluded) {
     excluded.push_back(hf_name(id));
@@ -227,6 +232,21 @@ inline Recipe recipe_from_json(nlohmann::json const& j) {
     r.scheme = parse_act_scheme(scheme.get<std::string>());
   } catch (Error const& e) {
     fail(ErrorKind::kFormat, "recipe: ", e.what());
+  }
+  if (auto it = j.find("bmm"); it != j.end() && !it->is_null()) {  // absent in older recipes
+    bool ok = it->is_string();
+    if (ok) {
+      try {
+        r.bmm = llama::parse_bmm(it->get<std::string>());
+      } catch (Error const&) {
+        ok = false;
+      }
+    }
+    require(
+        ok,
+        ErrorKind::kFormat,
+        "recipe: bmm must be \"off\", \"per-tensor\" or \"per-token\", got ",
+        it->dump());
   }
   auto const& qfem = need(j, "qfem", "top level");
   auto const& alpha = need(qfem, "alpha", "qfem");

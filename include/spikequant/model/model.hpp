@@ -5,8 +5,9 @@
 //! where every linear module runs through a QuantPlan, with observer and modify hooks for
 //! calibration.
 //!
-//! Scope: one readable CPU forward that serves fp32, W8A16 and every W8A8 scheme, batched
-//! prefill and token-by-token decode through the same code path, Mistral's sliding-window
+//! Scope: one readable CPU forward that serves fp32, W8A16 and every W8A8 scheme (and the
+//! optional BMM quantization of q/k/v, QuantPlan::bmm), batched prefill and token-by-token
+//! decode through the same code path, Mistral's sliding-window
 //! attention and Mixtral's top-k expert routing included. Non-goals: speed, Gemma 2's
 //! attention soft-capping.
 #pragma once
@@ -18,6 +19,7 @@
 #include "spikequant/core/policy.hpp"
 #include "spikequant/cpu/glu.hpp"
 #include "spikequant/cpu/linear.hpp"
+#include "spikequant/cpu/quantize.hpp"
 #include "spikequant/cpu/rmsnorm.hpp"
 #include "spikequant/model/config.hpp"
 #include "spikequant/model/kv_cache.hpp"
@@ -377,6 +379,13 @@ public:
           ModuleKind::kQ,
           xb.ref(),
           {{ModuleKind::kQ, q.ref()}, {ModuleKind::kK, k.ref()}, {ModuleKind::kV, v.ref()}});
+      if (auto const bmm = plan.bmm()) {
+        // BMM quantization: the attention products see dequantized int8 q, k, v (before RoPE,
+        // so the cache holds them too), one dynamic scale per tensor or per row.
+        bmm_fake_quantize(*bmm, q.ref());
+        bmm_fake_quantize(*bmm, k.ref());
+        bmm_fake_quantize(*bmm, v.ref());
+      }
       apply_rope(q.ref(), c.n_heads, start);
       apply_rope(k.ref(), c.n_kv_heads, start);
       for (std::int64_t t = 0; t < t_count; ++t) {
@@ -613,6 +622,27 @@ private:
         }
       }
     }
+  }
+
+  //! m = dequantize(quantize_dynamic(m)) in place, one scale over m (kPerTensor) or per row
+  //! (kPerToken): QuantPlan::bmm's fake quantization of a q/k/v projection output.
+  static void bmm_fake_quantize(ActScheme scheme, MatrixRef<float> m) {
+    std::vector<std::int8_t> codes(static_cast<std::size_t>(m.rows * m.cols));
+    MatrixRef<std::int8_t> const c{codes.data(), m.rows, m.cols, m.cols};
+    MatrixRef<float const> const x = m;
+    if (scheme == ActScheme::kPerTensor) {
+      float scale = 0.0f;
+      cpu::quantize_dynamic<granularity::PerTensor>(x, c, std::span<float>(&scale, 1));
+      cpu::dequantize<granularity::PerTensor>(c, std::span<float const>(&scale, 1), m);
+      return;
+    }
+    require(
+        scheme == ActScheme::kPerToken,
+        ErrorKind::kInvalidArgument,
+        "forward: static BMM quantization is not supported");
+    std::vector<float> scales(static_cast<std::size_t>(m.rows));
+    cpu::quantize_dynamic<granularity::PerToken>(x, c, scales);
+    cpu::dequantize<granularity::PerToken>(c, scales, m);
   }
 
   //! Rotates pairs of every head of `m` (T, n_heads * head_dim) in place, row t at position

@@ -1,8 +1,9 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file llama::QuantPlan: how each linear module of a model runs (float, W8A16 or W8A8 with
-//! an activation scheme and, for static schemes, its calibrated scale). QFeM edits a plan
-//! with `exclude(filter, infos)`; static calibration fills it with `set_static_scale`.
+//! an activation scheme and, for static schemes, its calibrated scale), plus the optional BMM
+//! quantization of the attention products. QFeM edits a plan with `exclude(filter, infos)`;
+//! static calibration fills it with `set_static_scale`.
 #pragma once
 
 #include "spikequant/core/error.hpp"
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <string>
@@ -66,8 +68,48 @@ inline std::string to_string(ModuleQuant const& q) {
   return s;
 }
 
+//! "off", "per-tensor", "per-token": the names of a BMM quantization setting (QuantPlan::bmm)
+//! on the command line (`eval --bmm`) and in recipes.
+inline constexpr std::string_view bmm_name(std::optional<ActScheme> bmm) noexcept {
+  if (!bmm) {
+    return "off";
+  }
+  return *bmm == ActScheme::kPerTensor  ? "per-tensor"
+         : *bmm == ActScheme::kPerToken ? "per-token"
+                                        : "static";
+}
+
+//! Parses bmm_name's names ("off" is nullopt). Throws Error(kInvalidArgument) for anything
+//! else, "static" included (BMM quantization has only dynamic scales).
+inline std::optional<ActScheme> parse_bmm(std::string_view s) {
+  if (s == "off") {
+    return std::nullopt;
+  }
+  if (s == "per-tensor") {
+    return ActScheme::kPerTensor;
+  }
+  if (s == "per-token") {
+    return ActScheme::kPerToken;
+  }
+  fail(
+      ErrorKind::kInvalidArgument,
+      "unknown BMM quantization '",
+      s,
+      "' (expected off, per-tensor or per-token; static scales are not supported)");
+}
+
 //! Maps every ModuleId to a ModuleQuant: one default, per-module mode overrides, and
 //! per-module static scales (kept apart so that excluding a module keeps its scale).
+//! - BMM quantization (paper appendix B; SmoothQuant's fake_quant `quantize_bmm_input=True`),
+//!   off by default, independent of how q/k/v themselves run: with `set_bmm(scheme)` the
+//!   OUTPUTS of q_proj, k_proj and v_proj (after ModuleHook::after) are fake-quantized
+//!   (cpu::quantize_dynamic to int8, then dequantized to float) with a dynamic scale, before
+//!   RoPE and before the keys/values enter the KV cache, so cached keys/values are the
+//!   dequantized values of the forward that produced them. kPerTensor (the paper's choice):
+//!   one scale over the whole (tokens, features) output of that projection in that forward
+//!   (so a T-token prefill and T one-token decodes quantize differently); kPerToken: one
+//!   scale per row. Static scales are rejected. A QFeP prefix (make_prefix runs a float plan)
+//!   stays unquantized.
 //! - A plan is a plain value: copy it, edit it, hand it to Model::set_plan or to one forward
 //!   through ForwardOptions::plan. Weights are quantized by the model, not by the plan.
 //! Snippet:
@@ -199,8 +241,20 @@ public:
     return out;
   }
 
+  //! BMM quantization of the q/k/v outputs (see the class comment): nullopt (off, the
+  //! default), kPerTensor or kPerToken. Throws Error(kInvalidArgument) for kStatic.
+  void set_bmm(std::optional<ActScheme> scheme) {
+    require(
+        !scheme || *scheme != ActScheme::kStatic,
+        ErrorKind::kInvalidArgument,
+        "QuantPlan::set_bmm: static BMM quantization is not supported (use per-tensor or "
+        "per-token dynamic scales)");
+    bmm_ = scheme;
+  }
+  [[nodiscard]] std::optional<ActScheme> bmm() const noexcept { return bmm_; }
+
   //! One line per fact: "default: w8a8-per-tensor", "override L1.down: w8a16", "static
-  //! scales: 35 modules".
+  //! scales: 35 modules", "bmm: per-tensor" (only when on).
   [[nodiscard]] std::string describe() const {
     std::ostringstream o;
     o << "default: " << to_string(default_) << "\n";
@@ -209,6 +263,9 @@ public:
     }
     if (!static_scales_.empty()) {
       o << "static scales: " << static_scales_.size() << " modules\n";
+    }
+    if (bmm_) {
+      o << "bmm: " << bmm_name(bmm_) << "\n";
     }
     return o.str();
   }
@@ -219,6 +276,7 @@ private:
   ModuleQuant default_{};
   std::map<ModuleId, ModuleQuant> overrides_;
   std::map<ModuleId, float> static_scales_;
+  std::optional<ActScheme> bmm_;
 };
 
 //! Static scales for MoE expert modules that calibration never routed a token to (they have
