@@ -75,6 +75,17 @@ TEST_CASE("generate with no arguments: greedy stories260K text (llama2.c's outpu
   CHECK(s1.out == s2.out);
 }
 
+TEST_CASE("generate accepts --bmm (greedy text still starts right) and rejects bad values") {
+  auto const plain = run("generate --steps 60 --scheme w8a8-per-tensor");
+  auto const bmm = run("generate --steps 60 --scheme w8a8-per-tensor --bmm per-tensor");
+  REQUIRE(plain.rc == 0);
+  REQUIRE(bmm.rc == 0);
+  CHECK(bmm.out.rfind("Once upon a time", 0) == 0);
+  auto const bad = run("generate --steps 5 --bmm static");
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.find("--bmm") != std::string::npos);
+}
+
 TEST_CASE("runs past the model's 512 trained positions warn once on stderr and still run") {
   auto const g = run("generate --steps 520");
   CHECK(g.rc == 0);

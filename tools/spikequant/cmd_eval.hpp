@@ -137,13 +137,7 @@ inline int run_eval(std::span<std::string const> words) {
     throw UsageError("--calib-samples must be >= 1");
   }
   SchemeChoice const scheme = parse_scheme(args.get("scheme"));
-  std::optional<sq::ActScheme> bmm;
-  try {
-    bmm = sq::llama::parse_bmm(args.get("bmm"));
-  } catch (sq::Error const&) {
-    throw UsageError(
-        "--bmm: unknown value '" + args.get("bmm") + "' (expected off, per-tensor or per-token)");
-  }
+  std::optional<sq::ActScheme> const bmm = bmm_flag(args);
   bool const has_calib = args.has("calib") || args.has("calib-tokens");
   // Static scales may also come from a recipe (an extension's --recipe); without either,
   // fail before loading anything.

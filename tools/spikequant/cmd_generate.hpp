@@ -24,7 +24,12 @@ inline ArgParser generate_parser() {
       .option("temperature", "T", "0 = greedy", "0")
       .option("top-p", "P", "nucleus sampling threshold (used when temperature > 0)", "0.9")
       .option("seed", "S", "RNG seed", "42")
-      .option("scheme", "S", kSchemeNames, "fp32");
+      .option("scheme", "S", kSchemeNames, "fp32")
+      .option(
+          "bmm",
+          "off|per-tensor|per-token",
+          "BMM quantization of the q/k/v outputs (each decode step gets its own dynamic scale)",
+          "off");
   p.epilog("w8a8-static is not available here (it needs calibration); use eval --calib.\n"
            "example: spikequant generate --prompt \"Once upon a time\" --steps 64\n");
   return p;
@@ -58,8 +63,10 @@ inline int run_generate(std::span<std::string const> words) {
     throw UsageError("generate does not support w8a8-static (no calibration); use eval --calib");
   }
 
+  sq::llama::QuantPlan plan = scheme.plan();
+  plan.set_bmm(bmm_flag(args));
   std::string const model_path = args.get("model");
-  sq::llama::Model model(load_weights(model_path), scheme.plan());
+  sq::llama::Model model(load_weights(model_path), std::move(plan));
   auto const tok = *load_tokenizer_for(args, model_path, model.config().vocab_size, true);
   std::vector<int> prompt = tok.encode(args.get("prompt"), false, false);
   prompt.insert(prompt.begin(), model.config().bos_id);

@@ -137,6 +137,16 @@ inline std::vector<int> tokens_file_tokens(std::string const& path) {
   return std::vector<int>(ids.begin(), ids.end());
 }
 
+//! The --bmm flag (off|per-tensor|per-token) of eval and generate; UsageError otherwise.
+inline std::optional<sq::ActScheme> bmm_flag(ParsedArgs const& args) {
+  try {
+    return sq::llama::parse_bmm(args.get("bmm"));
+  } catch (sq::Error const&) {
+    throw UsageError(
+        "--bmm: unknown value '" + args.get("bmm") + "' (expected off, per-tensor or per-token)");
+  }
+}
+
 //! Warns on stderr (once, one line) when a run reaches positions past the model's trained
 //! context: RoPE then extrapolates and the numbers mean little, but it is not an error.
 //! @param positions the largest number of positions one sequence will occupy
