@@ -104,7 +104,7 @@ TEST_CASE("mixtral calibration: per-expert statistics over routed tokens, window
   }
 }
 
-TEST_CASE("mixtral: QFeM excludes sibling groups inside an expert; static scales; perplexity") {
+TEST_CASE("mixtral: QFeM excludes sibling groups inside an expert, static scales, perplexity") {
   auto const& m = mixtral();
   auto const calib = random_windows(6, 12, 5);
   auto const eval_stream = windows_stream(random_windows(4, 12, 9), 1);

@@ -23,7 +23,7 @@ double gelu_tanh_ref(double x) {
 }
 }  // namespace
 
-TEST_CASE("swiglu / geglu match naive formulas; run-time dispatch agrees") {
+TEST_CASE("swiglu / geglu match naive formulas, run-time dispatch agrees") {
   // gate spans [-12, 12] (both saturation regions), up [-3, 3]; padded views.
   auto const gate = random_float(7, 45, 61, -12.0f, 12.0f, 3);
   auto const up = random_float(7, 45, 62, -3.0f, 3.0f, 1);
@@ -54,7 +54,7 @@ TEST_CASE("swiglu / geglu match naive formulas; run-time dispatch agrees") {
   CHECK(to_string(cpu::GluKind::kGeGlu) == "geglu");
 }
 
-TEST_CASE("glu: in place over up; spikes pass through, NaN propagates") {
+TEST_CASE("glu: in place over up, spikes pass through, NaN propagates") {
   Mat<float> gate(1, 4);
   Mat<float> up(1, 4);
   gate.buf = {0.0f, 100.0f, -100.0f, std::numeric_limits<float>::quiet_NaN()};

@@ -125,7 +125,7 @@ TEST_CASE("PerGroup<2>: exact codes, one scale per run of 2 along a row") {
   CHECK(cpu::scale_count<PerGroup<4>>(3, 8) == 6);
 }
 
-TEST_CASE("Static: exact codes; saturation never wraps") {
+TEST_CASE("Static: exact codes, saturation never wraps") {
   // scale 0.5 (inv 2): 1.25 -> 2.5 -> 2; 1.75 -> 3.5 -> 4; -0.25 -> -0.5 -> 0;
   // 100 -> 200 -> 127; -100 -> -127; 63.5 -> 127; 63.75 -> 127.5 -> 127 (saturated, not -128)
   auto const x = from_rows({{1.25f, 1.75f, -0.25f, 100.0f, -100.0f, 63.5f, 63.75f}});
@@ -463,7 +463,7 @@ TEST_CASE("AbsMax fast fold equals folding absmax_update in order, bit for bit")
   }
 }
 
-TEST_CASE("dynamic quantize: the first non-finite scale throws; earlier scales are written") {
+TEST_CASE("dynamic quantize: the first non-finite scale throws, earlier scales are written") {
   float const nan = std::numeric_limits<float>::quiet_NaN();
   auto x = random_float(5, 37, 9);
   x(1, 3) = -nan;

@@ -30,7 +30,7 @@ struct LtHandle {
 }  // namespace
 
 TEST_CASE(
-    "CublasLt_Int8Gemm_s8s8s32 equals cpu::gemm_s8s8s32; dequant kernel matches the epilogue") {
+    "CublasLt_Int8Gemm_s8s8s32 equals cpu::gemm_s8s8s32, dequant kernel matches the epilogue") {
   LtHandle lt;
   struct Shape {
     std::int64_t m, n, k;

@@ -227,7 +227,7 @@ TEST_CASE("a forked KV cache continues like one long forward") {
   CHECK(prefix.length() == 4);  // the original is untouched
 }
 
-TEST_CASE("plans: all-float overrides equal the float forward exactly; W8A8 stays close") {
+TEST_CASE("plans: all-float overrides equal the float forward exactly, W8A8 stays close") {
   Model const& m = model();
   KVCache c0 = m.make_cache();
   auto const ref = m.forward_all(kTokens, c0);
@@ -262,7 +262,7 @@ TEST_CASE("plans: all-float overrides equal the float forward exactly; W8A8 stay
   CHECK(e16 < 0.02);
 }
 
-TEST_CASE("w8a8-static needs calibrated scales; the linear dispatch follows the plan") {
+TEST_CASE("w8a8-static needs calibrated scales, the linear dispatch follows the plan") {
   Model const& m = model();
   QuantPlan plan = QuantPlan::w8a8(ActScheme::kStatic);
   ForwardOptions o;

@@ -194,7 +194,7 @@ TEST_CASE("MoE: module list, shapes, weights and the INT8 cache cover the expert
       "dense model");
 }
 
-TEST_CASE("MoE: hooks and observers see each expert's routed rows; decode equals prefill") {
+TEST_CASE("MoE: hooks and observers see each expert's routed rows, decode equals prefill") {
   Model const m(tiny_weights(4, 2));
   int const k = m.config().experts_per_token;
   struct Counting : ModuleHook {
@@ -314,7 +314,7 @@ TEST_CASE("MoE: an expert that no token reaches is never called, and static scal
   CHECK(max_abs_diff(quant, fp) < 1.0f);
 }
 
-TEST_CASE("MoE: plans address experts one by one; siblings stay inside an expert") {
+TEST_CASE("MoE: plans address experts one by one, siblings stay inside an expert") {
   Model const m(tiny_weights(4, 2));
   auto const fp = run(m, kTokens);
   QuantPlan plan = QuantPlan::w8a8(ActScheme::kPerTensor);

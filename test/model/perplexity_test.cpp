@@ -220,7 +220,7 @@ TEST_CASE("max_tokens truncates the stream first") {
   CHECK(r2.nll == r.nll);
 }
 
-TEST_CASE("a BOS-only prefix reproduces the plain protocol; a longer prefix shifts positions") {
+TEST_CASE("a BOS-only prefix reproduces the plain protocol, a longer prefix shifts positions") {
   Model const& m = model();
   std::vector<int> const s(stream().begin(), stream().begin() + 200);
   PerplexityOptions o;
