@@ -5,6 +5,7 @@
 //! reimplementation: quantize the k_proj / v_proj output element by element, then RoPE the
 //! keys), decode quantizes each step on its own rows, the QFeP prefix stays float, and the
 //! plan rejects static BMM scales.
+#include "common/compare.hpp"
 #include "common/stories.hpp"
 #include "spikequant/core/numeric.hpp"
 #include "spikequant/model/model.hpp"
@@ -266,15 +267,7 @@ TEST_CASE("BMM per-tensor in decode: each step quantizes its own row and prefill
   // Both are the same model within quantization error: compare the gap to the float model.
   KVCache fcache = m.make_cache(n);
   auto const float_logits = m.forward_all(kTokens, fcache);
-  auto rel_l2 = [](std::vector<float> const& a, std::vector<float> const& b) {
-    double num = 0.0;
-    double den = 0.0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      num += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
-      den += static_cast<double>(b[i]) * b[i];
-    }
-    return std::sqrt(num / den);
-  };
+  using spikequant_test::rel_l2;
   double const pd = rel_l2(prefill_logits, decode_logits);
   double const pf = rel_l2(prefill_logits, float_logits);
   double const df = rel_l2(decode_logits, float_logits);

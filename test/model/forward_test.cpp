@@ -3,6 +3,7 @@
 //! @file llama::Model forward on stories260K: prefill == decode, plans, observers, hooks, KV
 //! cache forks, early stop, bad input; and a llama2.c-style single-token reference forward
 //! written independently in this file.
+#include "common/compare.hpp"
 #include "common/stories.hpp"
 #include "spikequant/model/model.hpp"
 
@@ -18,6 +19,9 @@ using namespace spikequant;
 using namespace spikequant::llama;
 
 namespace {
+
+using spikequant_test::max_abs_diff;
+using spikequant_test::rel_l2;
 
 Model const& model() {
   return spikequant_test::require_stories_model();
@@ -39,26 +43,6 @@ float max_rel_diff(std::vector<float> const& a, std::vector<float> const& b) {
     range = std::max(range, std::abs(b[i]));
   }
   return m / std::max(range, 1.0f);
-}
-
-// ||a - b|| / ||b|| over all logits.
-double rel_l2(std::vector<float> const& a, std::vector<float> const& b) {
-  REQUIRE(a.size() == b.size());
-  double num = 0.0, den = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    num += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
-    den += static_cast<double>(b[i]) * b[i];
-  }
-  return std::sqrt(num / den);
-}
-
-float max_abs_diff(std::vector<float> const& a, std::vector<float> const& b) {
-  REQUIRE(a.size() == b.size());
-  float m = 0.0f;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    m = std::max(m, std::abs(a[i] - b[i]));
-  }
-  return m;
 }
 
 // llama2.c run.c's forward() transcribed for one token (interleaved RoPE, MHA/GQA, SwiGLU),

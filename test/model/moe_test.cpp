@@ -4,6 +4,7 @@
 //! top-1 MoE equals the dense model with that expert, module lists and shapes, an expert no
 //! token reaches, hooks and observers on routed rows, plans per expert, weight validation.
 //! The comparison with transformers is in hf_logits_test.cpp / torch_quant_test.cpp.
+#include "common/compare.hpp"
 #include "spikequant/model/model.hpp"
 #include "spikequant/model/perplexity.hpp"
 
@@ -19,6 +20,8 @@ using namespace spikequant;
 using namespace spikequant::llama;
 
 namespace {
+
+using spikequant_test::max_abs_diff;
 
 std::vector<float> randn(std::mt19937& rng, std::size_t n, float stddev, float mean = 0.0f) {
   std::normal_distribution<float> d(mean, stddev);
@@ -89,15 +92,6 @@ std::vector<float>
 run(Model const& m, std::vector<int> const& tokens, ForwardOptions const& o = {}) {
   KVCache cache = m.make_cache(static_cast<int>(tokens.size()));
   return m.forward_all(tokens, cache, o);
-}
-
-float max_abs_diff(std::vector<float> const& a, std::vector<float> const& b) {
-  REQUIRE(a.size() == b.size());
-  float m = 0.0f;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    m = std::max(m, std::abs(a[i] - b[i]));
-  }
-  return m;
 }
 
 template <class F>

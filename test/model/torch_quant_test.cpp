@@ -18,6 +18,7 @@
 //! ulp of a .5 boundary rounds to a different code, and that one-step change spreads through
 //! later layers (docs/comparison.md traces one on stories260K). These fixtures have no such
 //! value; a failure of about 1e-2 after a compiler or platform change would be that.
+#include "common/compare.hpp"
 #include "common/data.hpp"
 #include "spikequant/io/hf_checkpoint.hpp"
 #include "spikequant/model/model.hpp"
@@ -36,6 +37,8 @@ using namespace spikequant;
 using namespace spikequant::llama;
 
 namespace {
+
+using spikequant_test::max_abs_diff;
 
 constexpr float kTolerance = 1e-4f;
 constexpr float kMinQuantEffect = 2e-2f;
@@ -83,15 +86,6 @@ QuantPlan plan_of(nlohmann::json const& c) {
     }
   }
   return plan;
-}
-
-float max_abs_diff(std::vector<float> const& a, std::vector<float> const& b) {
-  REQUIRE(a.size() == b.size());
-  float worst = 0.0f;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(a[i] - b[i]));
-  }
-  return worst;
 }
 
 }  // namespace
