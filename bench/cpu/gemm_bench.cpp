@@ -74,6 +74,18 @@ void set_counters(
   state.counters["ratio_vs_eigen_f32"] = eigen_f32_seconds(m, n, k) / ours;
 }
 
+//! Runs `body` once per benchmark iteration and returns the seconds spent in it, in total.
+template <class Body>
+double timed_loop(benchmark::State& state, Body&& body) {
+  double total = 0.0;
+  for (auto _ : state) {
+    auto const t0 = Clock::now();
+    body();
+    total += std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  return total;
+}
+
 //! Cpu_F32Gemm_eigen: the float baseline itself (y = x W^T).
 void bm_f32_eigen(benchmark::State& state) {
   std::int64_t const m = state.range(0);
@@ -82,13 +94,10 @@ void bm_f32_eigen(benchmark::State& state) {
   auto const x = random_vec<float>(m * k, 1);  // (M, K)
   auto const w = random_vec<float>(n * k, 2);  // (N, K)
   cpu::RowMajorMatrix<float> y(m, n);          // (M, N)
-  double total = 0.0;
-  for (auto _ : state) {
-    auto const t0 = Clock::now();
+  double const total = timed_loop(state, [&] {
     cpu::linear_float({x.data(), m, k, k}, {w.data(), n, k, k}, {}, {y.data(), m, n, n});
     benchmark::DoNotOptimize(y.data());
-    total += std::chrono::duration<double>(Clock::now() - t0).count();
-  }
+  });
   set_counters(state, m, n, k, total);
 }
 
@@ -100,13 +109,10 @@ void bm_int8_gemm(benchmark::State& state) {
   auto const a = random_vec<std::int8_t>(m * k, 3);  // (M, K) int8
   auto const b = random_vec<std::int8_t>(n * k, 4);  // (N, K) int8
   cpu::RowMajorMatrix<std::int32_t> acc(m, n);       // (M, N) int32
-  double total = 0.0;
-  for (auto _ : state) {
-    auto const t0 = Clock::now();
+  double const total = timed_loop(state, [&] {
     cpu::gemm_s8s8s32({a.data(), m, k, k}, {b.data(), n, k, k}, {acc.data(), m, n, n});
     benchmark::DoNotOptimize(acc.data());
-    total += std::chrono::duration<double>(Clock::now() - t0).count();
-  }
+  });
   state.SetBytesProcessed(state.iterations() * (m * k + n * k + 4 * m * n));
   set_counters(state, m, n, k, total);
 }
@@ -120,13 +126,10 @@ void bm_w8a8_linear(benchmark::State& state) {
   auto const w = random_vec<float>(n * k, 2);  // (N, K)
   auto const q = cpu::quantize_weight({w.data(), n, k, k});
   cpu::RowMajorMatrix<float> y(m, n);  // (M, N)
-  double total = 0.0;
-  for (auto _ : state) {
-    auto const t0 = Clock::now();
+  double const total = timed_loop(state, [&] {
     cpu::linear_w8a8<AQ1>({x.data(), m, k, k}, q, {y.data(), m, n, n});
     benchmark::DoNotOptimize(y.data());
-    total += std::chrono::duration<double>(Clock::now() - t0).count();
-  }
+  });
   set_counters(state, m, n, k, total);
 }
 
@@ -140,13 +143,10 @@ void bm_w8a16_linear(benchmark::State& state) {
   auto const w = random_vec<float>(n * k, 2);  // (N, K)
   auto const q = cpu::quantize_weight({w.data(), n, k, k});
   cpu::RowMajorMatrix<float> y(m, n);  // (M, N)
-  double total = 0.0;
-  for (auto _ : state) {
-    auto const t0 = Clock::now();
+  double const total = timed_loop(state, [&] {
     cpu::linear_w8a16({x.data(), m, k, k}, q, {}, {y.data(), m, n, n});
     benchmark::DoNotOptimize(y.data());
-    total += std::chrono::duration<double>(Clock::now() - t0).count();
-  }
+  });
   set_counters(state, m, n, k, total);
 }
 

@@ -49,6 +49,18 @@ std::vector<std::size_t> cut_points(std::size_t size, std::size_t count) {
   cuts.push_back(size - 1);
   return cuts;
 }
+
+// One random damage to a JSON text: every third trial a truncation, else one character
+// replaced by a JSON-significant one (digits, signs, quotes, brackets, separators).
+std::string mutate_json(std::string text, std::mt19937_64& rng, int trial) {
+  auto const at = std::uniform_int_distribution<std::size_t>(0, text.size() - 1)(rng);
+  if (trial % 3 == 0) {
+    text.resize(at);
+  } else {
+    text[at] = "0123456789-.e\"{}[],:x \n"[rng() % 23];
+  }
+  return text;
+}
 }  // namespace
 
 TEST_CASE("bad input: stories260K.bin truncated at many cut points") {
@@ -144,13 +156,7 @@ TEST_CASE("bad input: config.json mutations") {
   CHECK_NOTHROW((void)io::parse_hf_config(text));
   std::mt19937_64 rng(3);
   for (int trial = 0; trial < 500; ++trial) {
-    std::string t = text;
-    auto const at = std::uniform_int_distribution<std::size_t>(0, t.size() - 1)(rng);
-    if (trial % 3 == 0) {
-      t.resize(at);
-    } else {
-      t[at] = "0123456789-.e\"{}[],:x \n"[rng() % 23];
-    }
+    std::string const t = mutate_json(text, rng, trial);
     (void)survives([&](std::span<std::byte const>) { (void)io::parse_hf_config(t); }, {});
   }
 }
@@ -167,13 +173,7 @@ TEST_CASE("bad input: mixtral config.json mutations never crash the loader or th
   std::mt19937_64 rng(5);
   int loaded = 0;
   for (int trial = 0; trial < 200; ++trial) {
-    std::string t = text;
-    auto const at = std::uniform_int_distribution<std::size_t>(0, t.size() - 1)(rng);
-    if (trial % 3 == 0) {
-      t.resize(at);
-    } else {
-      t[at] = "0123456789-.e\"{}[],:x \n"[rng() % 23];
-    }
+    std::string const t = mutate_json(text, rng, trial);
     spikequant_test::write_text(dir / "config.json", t);
     bool const ok = survives(
         [&](std::span<std::byte const>) {

@@ -5,6 +5,7 @@
 //! them (logits.json, fp32, written by scripts/make_hf_fixtures.py): rotate-half RoPE, GQA,
 //! untied / tied heads, Gemma's head_dim, GeGLU and embedding scale, sliding windows, and
 //! Mixtral's top-k expert routing (which the tests below show really decides the logits).
+#include "common/compare.hpp"
 #include "common/data.hpp"
 #include "spikequant/io/hf_checkpoint.hpp"
 #include "spikequant/model/model.hpp"
@@ -54,11 +55,7 @@ TEST_CASE("HF fixtures: fp32 logits match transformers within 1e-4") {
 
     KVCache cache = m.make_cache(static_cast<int>(tokens.size()));
     auto const got = m.forward_all(tokens, cache);
-    REQUIRE(got.size() == want.size());
-    float worst = 0.0f;
-    for (std::size_t i = 0; i < got.size(); ++i) {
-      worst = std::max(worst, std::abs(got[i] - want[i]));
-    }
+    float const worst = spikequant_test::max_abs_diff(got, want);
     MESSAGE(dir.filename().string(), ": max |logit - transformers| = ", worst);
     CHECK(worst < 1e-4f);
 
