@@ -306,3 +306,71 @@ TEST_CASE("error budgets vs float: a spike token hurts per-tensor, not per-token
   CHECK(aq1_spike == aq1);  // other tokens are quantized exactly as before
   CHECK(aq2_spike > 0.5);
 }
+
+namespace {
+//! A user-defined reducible estimator that clips at half the absmax: a policy naming it must
+//! quantize with it on every path, not silently fall back to AbsMax.
+struct HalfAbsMax {
+  float identity() const { return 0.0f; }
+  float update(float acc, float x) const { return std::fmax(acc, std::fabs(x)); }
+  float combine(float a, float b) const { return std::fmax(a, b); }
+  float finalize(float amax) const { return amax > 0.0f ? 0.5f * amax / 127.0f : 1.0f; }
+};
+}  // namespace
+
+TEST_CASE("linear_w8a8<Policy> honours the policy's estimator") {
+  using HalfPerToken = ActivationQuant<granularity::PerToken, Dynamic, HalfAbsMax>;
+  using HalfPerTensor = ActivationQuant<granularity::PerTensor, Dynamic, HalfAbsMax>;
+  auto const x = random_float(kM, kK, 51);
+  auto const w = random_float(kN, kK, 52);
+  auto const q = cpu::quantize_weight(w.cref());
+  // Reference: codes and scales from the hand-written estimator, then an int32 dot product
+  // per output with the dequant of the naive loop (independent of gemm_dequant).
+  auto const reference = [&](bool per_token) {
+    std::vector<float> scale(kM);
+    float amax_all = 0.0f;
+    for (std::int64_t m = 0; m < kM; ++m) {
+      float amax = 0.0f;
+      for (std::int64_t k = 0; k < kK; ++k) {
+        amax = std::fmax(amax, std::fabs(x(m, k)));
+      }
+      scale[static_cast<std::size_t>(m)] = amax;
+      amax_all = std::fmax(amax_all, amax);
+    }
+    for (float& s : scale) {
+      s = 0.5f * (per_token ? s : amax_all) / 127.0f;
+    }
+    std::vector<double> y(static_cast<std::size_t>(kM * kN));
+    for (std::int64_t m = 0; m < kM; ++m) {
+      float const s = scale[static_cast<std::size_t>(m)];
+      for (std::int64_t n = 0; n < kN; ++n) {
+        std::int64_t acc = 0;
+        for (std::int64_t k = 0; k < kK; ++k) {
+          // The core rounding contract (round half to even of x * (1 / s), saturated).
+          std::int64_t const c = quantize_value(x(m, k), inverse_scale(s));
+          acc += c * q.codes[static_cast<std::size_t>(n * kK + k)];
+        }
+        y[static_cast<std::size_t>(m * kN + n)] =
+            static_cast<double>(acc) * s * q.scales[static_cast<std::size_t>(n)];
+      }
+    }
+    return y;
+  };
+  for (bool const per_token : {true, false}) {
+    CAPTURE(per_token);
+    Mat<float> y(kM, kN, 1, 1e30f);
+    if (per_token) {
+      cpu::linear_w8a8<HalfPerToken>(x.cref(), q, y.ref());
+    } else {
+      cpu::linear_w8a8<HalfPerTensor>(x.cref(), q, y.ref());
+    }
+    auto const ref = reference(per_token);
+    // Same codes (clipped at half the range) and scales: only float rounding of the dequant.
+    for (std::int64_t m = 0; m < kM; ++m) {
+      for (std::int64_t n = 0; n < kN; ++n) {
+        double const r = ref[static_cast<std::size_t>(m * kN + n)];
+        CHECK(std::fabs(y(m, n) - r) <= 1e-5 + 1e-6 * std::fabs(r));
+      }
+    }
+  }
+}

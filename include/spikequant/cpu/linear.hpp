@@ -200,7 +200,21 @@ requires(!is_per_group_v<typename P::Granularity>) void linear_w8a8(
     MatrixRef<float> y,
     float static_scale = 0.0f,
     std::span<float const> bias = {}) {
-  linear_w8a8(x, w, act_scheme_of<P>, static_scale, bias, y);
+  if constexpr (P::is_dynamic) {
+    // Quantize through the policy itself so that its estimator is honoured (a user-defined
+    // ReducibleEstimator, not only AbsMax); the run-time ActScheme has no estimator.
+    detail::check_linear(x, w.out_features, w.in_features, bias, y, "linear_w8a8");
+    Workspace& ws = thread_workspace();
+    MatrixRef<std::int8_t> const xq{
+        Workspace::take(ws.act_codes, x.rows * x.cols).data(), x.rows, x.cols, x.cols};
+    std::span<float> const act_scales =
+        Workspace::take(ws.act_scales, scale_count<typename P::Granularity>(x.rows, x.cols));
+    quantize<P>(x, xq, act_scales);
+    gemm_dequant(xq, w.view(), {act_scales, w.scales, bias, {}}, y, ws);
+  } else {
+    // Static: the scale was calibrated beforehand (the estimator acted then).
+    linear_w8a8(x, w, act_scheme_of<P>, static_scale, bias, y);
+  }
 }
 
 }  // namespace spikequant::v0::cpu
