@@ -146,6 +146,30 @@ inline void linear_w8a16(
   linear_w8a16(x, w, bias, y, thread_workspace());
 }
 
+namespace detail {
+//! The one W8A8 linear body: quantizes x through the policy P (so its estimator is honoured;
+//! a Static policy reads `static_scale`), then gemm_dequant.
+template <ActivationPolicy P>
+requires(!is_per_group_v<typename P::Granularity>) void linear_w8a8_policy(
+    MatrixRef<float const> x,
+    QuantizedWeight const& w,
+    float static_scale,
+    std::span<float const> bias,
+    MatrixRef<float> y,
+    Workspace& ws) {
+  check_linear(x, w.out_features, w.in_features, bias, y, "linear_w8a8");
+  MatrixRef<std::int8_t> const xq{
+      Workspace::take(ws.act_codes, x.rows * x.cols).data(), x.rows, x.cols, x.cols};
+  std::span<float> const act_scales =
+      Workspace::take(ws.act_scales, scale_count<typename P::Granularity>(x.rows, x.cols));
+  if constexpr (!P::is_dynamic) {
+    act_scales[0] = static_scale;  // Static pairs with PerTensor only: one scale
+  }
+  quantize<P>(x, xq, act_scales);
+  gemm_dequant(xq, w.view(), {act_scales, w.scales, bias, {}}, y, ws);
+}
+}  // namespace detail
+
 //! y = dequant(quant(x) Wq^T) + bias with the activation scheme chosen at run time.
 //! - kPerToken / kPerTensor compute scales from x (AbsMax); kStatic uses `static_scale`,
 //!   which must be finite and positive, and saturates values beyond it.
@@ -159,26 +183,14 @@ inline void linear_w8a8(
     std::span<float const> bias,
     MatrixRef<float> y,
     Workspace& ws) {
-  detail::check_linear(x, w.out_features, w.in_features, bias, y, "linear_w8a8");
-  MatrixRef<std::int8_t> const xq{
-      Workspace::take(ws.act_codes, x.rows * x.cols).data(), x.rows, x.cols, x.cols};
-  std::span<float> act_scales;
   switch (act) {
   case ActScheme::kPerToken:
-    act_scales = Workspace::take(ws.act_scales, x.rows);
-    quantize_dynamic<granularity::PerToken>(x, xq, act_scales);
-    break;
+    return detail::linear_w8a8_policy<AQ1>(x, w, static_scale, bias, y, ws);
   case ActScheme::kPerTensor:
-    act_scales = Workspace::take(ws.act_scales, 1);
-    quantize_dynamic<granularity::PerTensor>(x, xq, act_scales);
-    break;
+    return detail::linear_w8a8_policy<AQ2>(x, w, static_scale, bias, y, ws);
   case ActScheme::kStatic:
-    act_scales = Workspace::take(ws.act_scales, 1);
-    act_scales[0] = static_scale;
-    quantize_static<granularity::PerTensor>(x, act_scales, xq);
-    break;
+    return detail::linear_w8a8_policy<AQ3>(x, w, static_scale, bias, y, ws);
   }
-  gemm_dequant(xq, w.view(), {act_scales, w.scales, bias, {}}, y, ws);
 }
 
 //! linear_w8a8 with the calling thread's workspace.
@@ -193,6 +205,7 @@ inline void linear_w8a8(
 }
 
 //! Compile-time-policy form: `linear_w8a8<AQ2>(x, w, y)`; Static policies take the scale.
+//! The policy's estimator is honoured (the run-time ActScheme names AbsMax only).
 template <ActivationPolicy P>
 requires(!is_per_group_v<typename P::Granularity>) void linear_w8a8(
     MatrixRef<float const> x,
@@ -200,21 +213,7 @@ requires(!is_per_group_v<typename P::Granularity>) void linear_w8a8(
     MatrixRef<float> y,
     float static_scale = 0.0f,
     std::span<float const> bias = {}) {
-  if constexpr (P::is_dynamic) {
-    // Quantize through the policy itself so that its estimator is honoured (a user-defined
-    // ReducibleEstimator, not only AbsMax); the run-time ActScheme has no estimator.
-    detail::check_linear(x, w.out_features, w.in_features, bias, y, "linear_w8a8");
-    Workspace& ws = thread_workspace();
-    MatrixRef<std::int8_t> const xq{
-        Workspace::take(ws.act_codes, x.rows * x.cols).data(), x.rows, x.cols, x.cols};
-    std::span<float> const act_scales =
-        Workspace::take(ws.act_scales, scale_count<typename P::Granularity>(x.rows, x.cols));
-    quantize<P>(x, xq, act_scales);
-    gemm_dequant(xq, w.view(), {act_scales, w.scales, bias, {}}, y, ws);
-  } else {
-    // Static: the scale was calibrated beforehand (the estimator acted then).
-    linear_w8a8(x, w, act_scheme_of<P>, static_scale, bias, y);
-  }
+  detail::linear_w8a8_policy<P>(x, w, static_scale, bias, y, thread_workspace());
 }
 
 }  // namespace spikequant::v0::cpu
