@@ -49,20 +49,51 @@ function(spikequant_add_test)
     PROPERTIES ENVIRONMENT "SPIKEQUANT_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()
 
-#! spikequant_add_cuda_test(NAME <name> SOURCES <files...> [LIBS <targets...>])
-#! A doctest program for GPU code. Without a device it prints "skipped" and exits 77, which
-#! CTest reports as Skipped. Registered as one CTest test (listing would need no device, but
-#! one entry keeps the skip visible as one line).
+#! spikequant_add_cuda_test(NAME <name> SOURCES <files...> [LIBS <targets...>] [NO_SIMT])
+#! A doctest program for GPU code, built twice from the same sources:
+#! - <name> by nvcc (when it exists): without a device it prints "skipped" and exits 77, which
+#!   CTest reports as Skipped (label gpu);
+#! - <name>_simt by the host compiler on the SIMT emulator (label simt), run everywhere the
+#!   toolkit's headers are (NO_SIMT: code the emulator cannot run, such as cuBLASLt).
 function(spikequant_add_cuda_test)
-  cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS" ${ARGN})
-  if(NOT SPIKEQUANT_HAS_CUDA)
-    return()
+  cmake_parse_arguments(ARG "NO_SIMT" "NAME" "SOURCES;LIBS" ${ARGN})
+  if(SPIKEQUANT_HAS_CUDA)
+    add_executable(${ARG_NAME} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/test/common/gpu_main.cpp)
+    target_link_libraries(${ARG_NAME} PRIVATE doctest::doctest spikequant::cpu spikequant::cuda ${ARG_LIBS})
+    target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/test)
+    set_target_properties(${ARG_NAME} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
+    spikequant_configure_target(${ARG_NAME})
+    add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+    set_tests_properties(${ARG_NAME} PROPERTIES SKIP_RETURN_CODE 77 LABELS gpu)
   endif()
-  add_executable(${ARG_NAME} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/test/common/gpu_main.cpp)
-  target_link_libraries(${ARG_NAME} PRIVATE doctest::doctest spikequant::cpu spikequant::cuda ${ARG_LIBS})
-  target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/test)
-  set_target_properties(${ARG_NAME} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
-  spikequant_configure_target(${ARG_NAME})
-  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
-  set_tests_properties(${ARG_NAME} PROPERTIES SKIP_RETURN_CODE 77 LABELS gpu)
+  if(NOT ARG_NO_SIMT AND SPIKEQUANT_BUILD_SIMT AND CUDAToolkit_FOUND)
+    spikequant_add_simt_program(${ARG_NAME}_simt
+      SOURCES ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/test/common/gpu_main.cpp LIBS ${ARG_LIBS})
+    add_test(NAME ${ARG_NAME}_simt COMMAND ${ARG_NAME}_simt)
+    set_tests_properties(${ARG_NAME}_simt PROPERTIES LABELS simt)
+  endif()
+endfunction()
+
+#! spikequant_add_simt_program(<target> SOURCES <files...> [LIBS <targets...>])
+#! An executable whose .cu sources are compiled as C++ against the SIMT emulator (each .cu is
+#! included from a generated .cpp, so the same file can also belong to an nvcc target).
+function(spikequant_add_simt_program target)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  set(sources "")
+  foreach(src ${ARG_SOURCES})
+    get_filename_component(abs ${src} ABSOLUTE)
+    if(abs MATCHES "\\.cu$")
+      get_filename_component(stem ${abs} NAME_WE)
+      set(wrapper ${CMAKE_CURRENT_BINARY_DIR}/simt/${target}/${stem}.cpp)
+      file(WRITE ${wrapper}.in "#include \"${abs}\"\n")
+      configure_file(${wrapper}.in ${wrapper} COPYONLY)
+      list(APPEND sources ${wrapper})
+    else()
+      list(APPEND sources ${abs})
+    endif()
+  endforeach()
+  add_executable(${target} ${sources})
+  target_link_libraries(${target} PRIVATE doctest::doctest spikequant::cpu spikequant::simt ${ARG_LIBS})
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/test)
+  spikequant_configure_target(${target})
 endfunction()

@@ -2,6 +2,11 @@
 // SPDX-License-Identifier: MIT
 //! @file doctest main for GPU tests: exits 77 ("skipped" to CTest) when no CUDA device exists.
 #define DOCTEST_CONFIG_IMPLEMENT
+#if defined(SPIKEQUANT_SIMT)
+// The emulated CUDA runtime's definitions live in this one translation unit.
+#  define SPIKEQUANT_SIMT_IMPLEMENT
+#  include "spikequant/simt/runtime.hpp"
+#endif
 #include <cstdio>
 #include <cstring>
 #include <cuda_runtime.h>

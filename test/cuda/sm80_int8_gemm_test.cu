@@ -215,3 +215,20 @@ TEST_CASE("Sm80_Int8Gemm run rejects bad arguments before launching") {
   }
   CHECK(out.untouched());  // rejected before any launch
 }
+
+#if defined(SPIKEQUANT_SIMT)
+#  include "bank_check.hpp"
+
+// The kernel's static_assert says an odd number of 16-byte chunks per row keeps ldmatrix
+// conflict-free; the emulator counts the wavefronts of every ldmatrix phase.
+TEST_CASE("Sm80_Int8Gemm: ldmatrix reads are bank-conflict free (SIMT emulator)") {
+  for (sqc::GemmTile const tile : kTiles) {
+    CAPTURE(tile);
+    sq::simt::bank_stats().reset();
+    Operands const op(Shape{70, 72, 160}, 0, 5);
+    tg::PoisonedOutput out(sqc::GemmElement::kInt32, 70, 72, 72);
+    sqc::Int8Gemm::run_with_tile(op.args(out.data(), 72, sqc::GemmElement::kInt32), tile, nullptr);
+    spikequant_test::check_bank_conflict_free({"ldmatrix.x4"});
+  }
+}
+#endif

@@ -183,3 +183,24 @@ TEST_CASE("Sm80_W8A16Gemm default tile and argument rejection") {
     CHECK(e.kind() == sq::ErrorKind::kShape);
   }
 }
+
+#if defined(SPIKEQUANT_SIMT)
+#  include "bank_check.hpp"
+
+// ldmatrix of x and the ld.shared.u16 weight loads (pitch BK + 16 bytes) are conflict-free
+// by the kernel's comments; the emulator counts the wavefronts.
+TEST_CASE("Sm80_W8A16Gemm: shared-memory reads are bank-conflict free (SIMT emulator)") {
+  for (sqc::GemmTile const tile : kTiles) {
+    CAPTURE(tile);
+    sq::simt::bank_stats().reset();
+    run_case(
+        Shape{37, 65, 96},
+        sqc::GemmElement::kFloat16,
+        sqc::GemmElement::kFloat32,
+        tile,
+        true,
+        false);
+    spikequant_test::check_bank_conflict_free({"ldmatrix.x4", "ld.shared"});
+  }
+}
+#endif

@@ -27,6 +27,12 @@
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 800)
 #  define SPIKEQUANT_ARCH_SM80_ENABLED 1
 #endif
+// The SIMT emulator (simt/) runs the sm_80 code paths on the host.
+#if defined(SPIKEQUANT_SIMT)
+#  define SPIKEQUANT_ARCH_SM80_SUPPORTED 1
+#  define SPIKEQUANT_ARCH_SM90_SUPPORTED 1
+#  define SPIKEQUANT_ARCH_SM80_ENABLED 1
+#endif
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #  define SPIKEQUANT_ARCH_SM90A_ENABLED 1
 #endif

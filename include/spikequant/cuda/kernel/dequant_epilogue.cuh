@@ -7,6 +7,7 @@
 #include "spikequant/core/config.hpp"
 #include "spikequant/cuda/device/gemm_arguments.hpp"
 #include "spikequant/cuda/runtime/check.cuh"
+#include "spikequant/cuda/runtime/launch.cuh"
 
 #include <algorithm>
 #include <cstdint>
@@ -191,8 +192,13 @@ inline void run_dequant_epilogue(DequantKernelArguments const& args, cudaStream_
   auto const blocks_x = static_cast<unsigned>((args.n + K::kThreads - 1) / K::kThreads);
   auto const row_groups = (args.m + K::kRowsPerBlock - 1) / K::kRowsPerBlock;
   auto const blocks_y = static_cast<unsigned>(std::min<std::int64_t>(row_groups, 65535));
-  detail::dequant_kernel_entry<K><<<dim3(blocks_x, blocks_y), K::kThreads, 0, stream>>>(params);
-  SPIKEQUANT_CUDA_CHECK(cudaGetLastError());
+  launch_kernel(
+      &detail::dequant_kernel_entry<K>,
+      dim3(blocks_x, blocks_y),
+      dim3(K::kThreads),
+      0,
+      stream,
+      params);
 }
 
 }  // namespace spikequant::v0::cuda

@@ -7,11 +7,11 @@
 
 #include "spikequant/core/config.hpp"
 #include "spikequant/core/numeric.hpp"
+#include "spikequant/cuda/kernel/block_reduce.cuh"
 
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <cub/block/block_reduce.cuh>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <type_traits>
@@ -79,7 +79,7 @@ SPIKEQUANT_DEVICE void load_float(T const* p, float (&out)[N]) {
   }
 }
 
-//! cub reduction operator over absmax partials (NaN wins, as on the CPU).
+//! Reduction operator over absmax partials (NaN wins, as on the CPU).
 struct AbsmaxCombineOp {
   SPIKEQUANT_HOST_DEVICE float operator()(float a, float b) const { return absmax_combine(a, b); }
 };
@@ -135,14 +135,13 @@ struct RowKernel {
     std::int64_t cols = 0;
   };
 
-  using ReduceF = cub::BlockReduce<float, kThreads>;
-  using ReduceD = cub::BlockReduce<double, kThreads>;
+  using ReduceF = kernel::BlockReduce<float, kThreads>;
+  using ReduceD = kernel::BlockReduce<double, kThreads>;
   struct SharedStorage {
     union {
       typename ReduceF::TempStorage f;
       typename ReduceD::TempStorage d;
     } reduce;
-    float broadcast;
   };
   static constexpr std::size_t kSharedBytes = sizeof(SharedStorage);
 
@@ -204,13 +203,9 @@ struct RowKernel {
       };
       for_cached(acc);
       for_uncached(1.0f, false, acc);
-      ss = ReduceD(smem.reduce.d).Sum(ss);
-      if (tid == 0) {
-        smem.broadcast = Op::row_factor(p.op, ss, p.cols);
-      }
-      __syncthreads();
-      factor = smem.broadcast;
-      __syncthreads();
+      // Every thread gets the same total, so each computes the same factor itself.
+      ss = ReduceD::all_reduce(smem.reduce.d, ss, kernel::SumOp{}, tid);
+      factor = Op::row_factor(p.op, ss, p.cols);
       for_cached([&](std::int64_t c, auto& v) { Op::finish(p.op, factor, c, v); });
     }
 
@@ -224,20 +219,17 @@ struct RowKernel {
       };
       for_cached(upd);
       for_uncached(factor, true, upd);
-      amax = ReduceF(smem.reduce.f).Reduce(amax, kernel::AbsmaxCombineOp{});
+      amax = ReduceF::all_reduce(smem.reduce.f, amax, kernel::AbsmaxCombineOp{}, tid);
       if constexpr (kOutput == RowOutput::kAbsmax) {
         if (tid == 0) {
           atomicMax(p.out.absmax_bits, __float_as_uint(amax) & 0x7fffffffu);
         }
         return;
       } else {
+        scale = scale_from_absmax(amax);
         if (tid == 0) {
-          float const s = scale_from_absmax(amax);
-          p.out.scales[row] = s;
-          smem.broadcast = s;
+          p.out.scales[row] = scale;
         }
-        __syncthreads();
-        scale = smem.broadcast;
       }
     } else if constexpr (kOutput == RowOutput::kCodes) {
       scale = p.out.absmax_bits != nullptr ? scale_from_absmax(__uint_as_float(*p.out.absmax_bits))

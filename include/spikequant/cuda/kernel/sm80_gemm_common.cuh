@@ -8,6 +8,7 @@
 #include "spikequant/cuda/arch/sm80_mma.cuh"
 #include "spikequant/cuda/kernel/sm80_gemm_index.hpp"
 #include "spikequant/cuda/runtime/check.cuh"
+#include "spikequant/cuda/runtime/launch.cuh"
 
 #include <cstdint>
 #include <cuda_runtime.h>
@@ -47,7 +48,7 @@ template <class Kernel>
 __global__ void __launch_bounds__(Kernel::kThreads)
     sm80_gemm_kernel_entry(typename Kernel::Params const params) {
 #if defined(SPIKEQUANT_ARCH_SM80_ENABLED)
-  extern __shared__ __align__(128) unsigned char sm80_gemm_smem[];
+  SPIKEQUANT_DYNAMIC_SHARED(unsigned char, sm80_gemm_smem, 128);
   Kernel{}(
       params,
       sm80_gemm_smem,
@@ -65,10 +66,8 @@ __global__ void __launch_bounds__(Kernel::kThreads)
 template <class Kernel>
 void launch_sm80_gemm(typename Kernel::Params const& params, dim3 grid, cudaStream_t stream) {
   auto* fn = &sm80_gemm_kernel_entry<Kernel>;
-  SPIKEQUANT_CUDA_CHECK(
-      cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, Kernel::kSmemBytes));
-  fn<<<grid, Kernel::kThreads, Kernel::kSmemBytes, stream>>>(params);
-  SPIKEQUANT_CUDA_CHECK(cudaGetLastError());
+  set_max_dynamic_shared(fn, Kernel::kSmemBytes);
+  launch_kernel(fn, grid, dim3(Kernel::kThreads), Kernel::kSmemBytes, stream, params);
 }
 
 }  // namespace spikequant::v0::cuda::detail

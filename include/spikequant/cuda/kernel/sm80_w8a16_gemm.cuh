@@ -21,6 +21,7 @@
 #include "spikequant/cuda/tuning/int8_gemm_policy.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -34,17 +35,15 @@ SPIKEQUANT_DEVICE std::uint32_t int8x2_to_half2(std::uint32_t two_bytes) {
   auto const hi = static_cast<float>(static_cast<std::int8_t>((two_bytes >> 8) & 0xffu));
   if constexpr (Bf16_) {
     __nv_bfloat162 const h = __floats2bfloat162_rn(lo, hi);  // .x = lo goes to the low half
-    return *reinterpret_cast<std::uint32_t const*>(&h);
+    std::uint32_t bits;
+    memcpy(&bits, &h, sizeof(bits));  // a register move after optimization, no aliasing UB
+    return bits;
   } else {
     __half2 const h = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<std::uint32_t const*>(&h);
+    std::uint32_t bits;
+    memcpy(&bits, &h, sizeof(bits));
+    return bits;
   }
-}
-
-SPIKEQUANT_DEVICE std::uint32_t ld_shared_u16(std::uint32_t addr) {
-  unsigned short v = 0;
-  asm volatile("ld.shared.u16 %0, [%1];\n" : "=h"(v) : "r"(addr) : "memory");
-  return v;
 }
 }  // namespace detail
 
@@ -250,9 +249,9 @@ struct Sm80W8A16GemmKernel {
               stage +
               static_cast<std::uint32_t>(
                   kStageBytesA + detail::w8_b_offset<Tile>(kPitchB, warp, j, ks * 16, lane));
-          b_frag[j][0] = detail::int8x2_to_half2<Bf16_>(detail::ld_shared_u16(addr));
+          b_frag[j][0] = detail::int8x2_to_half2<Bf16_>(arch::ld_shared_u16(addr));
           b_frag[j][1] =
-              detail::int8x2_to_half2<Bf16_>(detail::ld_shared_u16(addr + detail::kW8B1Offset));
+              detail::int8x2_to_half2<Bf16_>(arch::ld_shared_u16(addr + detail::kW8B1Offset));
         }
 #pragma unroll
         for (int i = 0; i < kMmaM; ++i) {

@@ -1,14 +1,57 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file The one generic __global__ entry (CUTLASS device_kernel) and a checked launch helper.
+//! @file The one launch function every kernel goes through (a `<<<>>>` on a device, the SIMT
+//! emulator in an emulated build), the dynamic shared memory macro, and the generic
+//! __global__ entry of the row kernels (CUTLASS device_kernel).
 #pragma once
 
 #include "spikequant/cuda/runtime/check.cuh"
 
 #include <cstddef>
-#include <cuda_runtime_api.h>
+#include <cuda_runtime.h>
+
+//! Declares `name` as a T* to the launch's dynamic shared memory, aligned to `align` bytes.
+#if defined(SPIKEQUANT_SIMT)
+#  define SPIKEQUANT_DYNAMIC_SHARED(T, name, align)                                                \
+    T* const name = reinterpret_cast<T*>(::spikequant::simt::this_block().smem.data())
+#else
+#  define SPIKEQUANT_DYNAMIC_SHARED(T, name, align)                                                \
+    extern __shared__ __align__(align)                                                             \
+    T name[]
+#endif
 
 namespace spikequant::inline v0::cuda {
+
+//! Launches `kernel(args...)` on grid x block threads with `smem_bytes` of dynamic shared
+//! memory on `stream`; throws Error(kCuda) when the launch is rejected (configuration, no
+//! device, no image, or in the emulator a checker report).
+//! Allows `kernel` to use `bytes` of dynamic shared memory (needed above 48 KiB); Error(kCuda)
+//! when the device cannot give that much.
+template <class... KernelArgs>
+void set_max_dynamic_shared(void (*kernel)(KernelArgs...), std::size_t bytes) {
+  SPIKEQUANT_CUDA_CHECK(cudaFuncSetAttribute(
+      reinterpret_cast<void const*>(kernel),
+      cudaFuncAttributeMaxDynamicSharedMemorySize,
+      static_cast<int>(bytes)));
+}
+
+template <class... KernelArgs, class... Args>
+void launch_kernel(
+    void (*kernel)(KernelArgs...),
+    dim3 grid,
+    dim3 block,
+    std::size_t smem_bytes,
+    cudaStream_t stream,
+    Args const&... args) {
+#if defined(SPIKEQUANT_SIMT)
+  (void)stream;
+  simt::launch(
+      reinterpret_cast<void const*>(kernel), grid, block, smem_bytes, [&] { kernel(args...); });
+#else
+  kernel<<<grid, block, smem_bytes, stream>>>(args...);
+#endif
+  SPIKEQUANT_CUDA_CHECK(cudaGetLastError());
+}
 
 //! Runs `Kernel{}(params, smem)` in every thread: a kernel is a struct with
 //! - `Params` (device-side, trivially copyable), `kThreads` (block size, for launch bounds),
@@ -17,7 +60,7 @@ namespace spikequant::inline v0::cuda {
 template <class Kernel>
 __global__ void __launch_bounds__(Kernel::kThreads)
     device_kernel(typename Kernel::Params const params) {
-  extern __shared__ __align__(16) char spikequant_smem[];
+  SPIKEQUANT_DYNAMIC_SHARED(char, spikequant_smem, 16);
   Kernel{}(params, spikequant_smem);
 }
 
@@ -28,13 +71,9 @@ template <class Kernel>
 void launch(dim3 grid, typename Kernel::Params const& params, cudaStream_t stream) {
   constexpr std::size_t smem = Kernel::kSharedBytes;
   if constexpr (smem > 48 * 1024) {
-    SPIKEQUANT_CUDA_CHECK(cudaFuncSetAttribute(
-        device_kernel<Kernel>,
-        cudaFuncAttributeMaxDynamicSharedMemorySize,
-        static_cast<int>(smem)));
+    set_max_dynamic_shared(&device_kernel<Kernel>, smem);
   }
-  device_kernel<Kernel><<<grid, Kernel::kThreads, smem, stream>>>(params);
-  SPIKEQUANT_CUDA_CHECK(cudaGetLastError());
+  launch_kernel(&device_kernel<Kernel>, grid, dim3(Kernel::kThreads), smem, stream, params);
 }
 
 }  // namespace spikequant::v0::cuda
