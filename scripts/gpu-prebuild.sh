@@ -24,7 +24,8 @@ work="${build}.work"  # CMake tree beside BUILD_DIR (not carried), kept for rebu
 cmake -S "$root" -B "$work" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CUDA_ARCHITECTURES="$arch" -DSPIKEQUANT_SANITIZE=OFF \
   -DSPIKEQUANT_TEST_AREAS=cuda -DSPIKEQUANT_BENCH_AREAS=cuda \
-  -DSPIKEQUANT_BUILD_TOOLS=OFF -DSPIKEQUANT_BUILD_EXAMPLES=ON -DSPIKEQUANT_INSTALL=OFF
+  -DSPIKEQUANT_BUILD_TOOLS=OFF -DSPIKEQUANT_BUILD_EXAMPLES=ON -DSPIKEQUANT_INSTALL=OFF \
+  -DSPIKEQUANT_BUILD_SIMT=OFF
 # Only the CUDA folders (other examples and areas are not needed on the GPU machine).
 for dir in test/cuda bench/cuda examples/03_w8a8_linear_cuda; do
   if [[ -f "$work/$dir/Makefile" ]]; then

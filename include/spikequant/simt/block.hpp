@@ -52,6 +52,7 @@ struct ThreadState {
   int lane = 0;
   int warp = 0;
   ThreadWait wait = ThreadWait::kRunnable;
+  bool started = false;
   Site site;  //!< where it waits
   std::vector<AsyncCopy> open_group;
   std::deque<std::vector<AsyncCopy>> groups;  //!< committed, oldest first
@@ -104,6 +105,7 @@ public:
       s.lane = t % 32;
       s.warp = t / 32;
       s.wait = ThreadWait::kRunnable;
+      s.started = false;
       s.open_group.clear();
       s.groups.clear();
       s.fiber.reset(&Block::thread_main, this);
@@ -122,8 +124,15 @@ public:
   bool failed() const noexcept { return failed_; }
   ThreadState& current() noexcept { return *tls_thread; }
 
-  //! Stops the block with `what` (the first report wins). Never returns inside a fiber.
+  //! Stops the block with `what` (the first report wins): unwinds the calling fiber (its
+  //! destructors run); the scheduler then unwinds every other suspended thread the same way.
   [[noreturn]] void fail(std::string const& what, Site const& site) {
+    record(what, site);
+    throw Abort{};
+  }
+
+  //! Records the first report without unwinding (used where an exception cannot propagate).
+  void record(std::string const& what, Site const& site) {
     if (!failed_) {
       failed_ = true;
       std::string who;
@@ -133,8 +142,6 @@ public:
       }
       error_ = where(site) + ": " + what + who;
     }
-    tls_thread->fiber.yield();  // the scheduler never resumes a failed block
-    std::abort();
   }
 
   //! __syncthreads(): waits until every thread of the block arrives here.
@@ -162,7 +169,7 @@ public:
       ++epoch;
       return;
     }
-    t.fiber.yield();
+    suspend(t);
   }
 
   //! A warp collective: returns once `fn` ran for all lanes of `mask` at this site.
@@ -198,7 +205,7 @@ public:
     }
     t.wait = ThreadWait::kWarpOp;
     t.site = site;
-    t.fiber.yield();
+    suspend(t);
   }
 
   //! Checks and records a lane's plain shared load/store for hazards and bank statistics.
@@ -269,14 +276,29 @@ private:
     return s.empty() ? "none" : s;
   }
 
+  //! Thrown through a fiber's kernel frames when its block failed, so their destructors run.
+  struct Abort {};
+
+  //! Gives the OS thread back to the scheduler; unwinds if the block failed meanwhile.
+  void suspend(ThreadState& t) {
+    t.fiber.yield();
+    if (failed_) {
+      throw Abort{};
+    }
+  }
+
   static void thread_main(void* self) {
     auto* b = static_cast<Block*>(self);
     try {
       b->body_();
+    } catch (Abort const&) {
+      return;
     } catch (std::exception const& e) {
-      b->fail(std::string("exception in device code: ") + e.what(), Site::current());
+      b->record(std::string("exception in device code: ") + e.what(), Site::current());
+      return;
     } catch (...) {
-      b->fail("unknown exception in device code", Site::current());
+      b->record("unknown exception in device code", Site::current());
+      return;
     }
     ThreadState const& t = b->current();
     bool pending = !t.open_group.empty();
@@ -286,7 +308,7 @@ private:
     if (pending) {
       Site const s =
           !t.open_group.empty() ? t.open_group.front().site : t.groups.back().front().site;
-      b->fail("thread exits with cp.async copies in flight (issued here, never waited for)", s);
+      b->record("thread exits with cp.async copies in flight (issued here, never waited for)", s);
     }
   }
 
@@ -300,6 +322,7 @@ private:
         }
         tls_block = this;
         tls_thread = &t;
+        t.started = true;
         t.fiber.resume();
         ran = true;
         if (t.fiber.finished() && !failed_) {
@@ -307,12 +330,29 @@ private:
           --live_;
         }
       }
-      if (failed_ || live_ == 0) {
+      if (failed_) {
+        unwind(n);
+        return;
+      }
+      if (live_ == 0) {
         return;
       }
       if (!ran) {
         diagnose_deadlock(n);
+        unwind(n);
         return;
+      }
+    }
+  }
+
+  //! After a report: resumes every suspended thread once so it unwinds (threads that never
+  //! started have nothing to clean up and are not run).
+  void unwind(int n) {
+    for (int i = 0; i < n; ++i) {
+      ThreadState& t = *threads_[static_cast<std::size_t>(i)];
+      if (t.started && !t.fiber.finished()) {
+        tls_thread = &t;
+        t.fiber.resume();
       }
     }
   }

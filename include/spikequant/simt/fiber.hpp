@@ -21,6 +21,7 @@
 #  endif
 #endif
 #if defined(SPIKEQUANT_SIMT_ASAN)
+#  include <sanitizer/asan_interface.h>
 #  include <sanitizer/common_interface_defs.h>
 #endif
 

@@ -21,11 +21,23 @@ namespace spikequant::inline v0::simt {
 struct DeviceState {
   int compute_capability = 90;  //!< what cudaDeviceGetAttribute reports (80 or 90 tested)
   int sm_count = 132;
-  int max_dynamic_smem_optin = 227 * 1024;      //!< 163 KiB on sm_80, 227 KiB on sm_90
-  bool sticky_error = false;                    //!< a failed launch (kept until reset)
-  int last_error = 0;                           //!< cudaError_t of the last failing call
-  std::string last_message;                     //!< the checker report of a failed launch
-  std::map<void const*, int> max_dynamic_smem;  //!< cudaFuncSetAttribute per kernel
+  int max_dynamic_smem_optin = 227 * 1024;         //!< 163 KiB on sm_80, 227 KiB on sm_90
+  bool sticky_error = false;                       //!< a failed launch (kept until reset)
+  int last_error = 0;                              //!< cudaError_t of the last failing call
+  std::string last_message;                        //!< the checker report of a failed launch
+  std::map<void const*, int> max_dynamic_smem;     //!< cudaFuncSetAttribute per kernel
+  std::map<char const*, std::size_t> allocations;  //!< cudaMalloc'd ranges: base -> bytes
+
+  //! True when [p, p + bytes) lies inside one live allocation.
+  bool in_allocation(void const* p, std::size_t bytes) const {
+    auto const* c = static_cast<char const*>(p);
+    auto it = allocations.upper_bound(c);
+    if (it == allocations.begin()) {
+      return false;
+    }
+    --it;
+    return c >= it->first && c + bytes <= it->first + it->second;
+  }
 };
 
 inline DeviceState& device_state() {

@@ -19,8 +19,11 @@
 #define __launch_bounds__(...)
 
 #ifdef __cplusplus
+// The toolkit's headers first: the built-in names below are macros they must not see.
+#  include <cuda_runtime.h>
+#endif
+
+#ifdef __cplusplus
 #  include "spikequant/simt/device_api.hpp"
 #  include "spikequant/simt/launch.hpp"
-
-#  include <cuda_runtime.h>
 #endif

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "spikequant/simt/block.hpp"
+#include "spikequant/simt/launch.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -28,6 +29,9 @@ cp_async(std::uint32_t dst, void const* src, std::uint32_t src_bytes, Site const
   }
   if (src_bytes > 0 && reinterpret_cast<std::uintptr_t>(src) % 16 != 0) {
     b.fail("cp.async: global source is not 16-byte aligned", site);
+  }
+  if (src_bytes > 0 && !device_state().in_allocation(src, src_bytes)) {
+    b.fail("cp.async: global source range is outside every cudaMalloc allocation", site);
   }
   if (auto e = b.smem.check_write(t.tid, dst, 16, b.epoch); !e.empty()) {
     b.fail("cp.async: " + e, site);

@@ -24,6 +24,12 @@
 #  include <map>
 #  include <mutex>
 
+// GCC 12 reports a false -Wrestrict inside std::string's operator+ here (GCC bug 105329).
+#  if defined(__GNUC__) && !defined(__clang__)
+#    pragma GCC diagnostic push
+#    pragma GCC diagnostic ignored "-Wrestrict"
+#  endif
+
 struct CUevent_st {
   double ms = 0.0;
 };
@@ -31,21 +37,12 @@ struct CUstream_st {};
 
 namespace spikequant::inline v0::simt::runtime_detail {
 
-//! Live allocations: base -> bytes (for pointer queries and copy checks).
 inline std::map<char const*, std::size_t>& allocations() {
-  static std::map<char const*, std::size_t> a;
-  return a;
+  return device_state().allocations;
 }
 
 inline bool is_device(void const* p, std::size_t bytes) {
-  auto const& a = allocations();
-  auto const* c = static_cast<char const*>(p);
-  auto it = a.upper_bound(c);
-  if (it == a.begin()) {
-    return false;
-  }
-  --it;
-  return c >= it->first && c + bytes <= it->first + it->second;
+  return device_state().in_allocation(p, bytes);
 }
 
 inline cudaError_t fail(cudaError_t e, std::string msg) {
@@ -324,4 +321,7 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) 
 
 }  // extern "C"
 
+#  if defined(__GNUC__) && !defined(__clang__)
+#    pragma GCC diagnostic pop
+#  endif
 #endif  // SPIKEQUANT_SIMT_IMPLEMENT

@@ -42,7 +42,9 @@ public:
       capacity_ = bytes;
     }
     size_ = bytes;
-    std::memset(data_.get(), kPoison, bytes);
+    if (bytes > 0) {
+      std::memset(data_.get(), kPoison, bytes);
+    }
     shadow_.assign(bytes, ByteShadow{});
   }
 
@@ -82,7 +84,9 @@ public:
       }
       if (s.writer == ByteShadow::kNobody) {
         return "thread " + std::to_string(tid) + " reads shared byte " + std::to_string(byte) +
-               ", which nothing wrote since the launch (uninitialized)";
+               ", which nothing wrote before (uninitialized, or another thread writes it later "
+               "with no "
+               "__syncthreads between)";
       }
       if (s.writer != tid && s.write_epoch == epoch) {
         return "thread " + std::to_string(tid) + " reads shared byte " + std::to_string(byte) +
