@@ -9,13 +9,21 @@
 //! core/numeric.hpp) and, with an fp32 output, the same floats.
 //! Not covered: per-tensor / static schemes, fp16 activations, tuning (see bench/cuda).
 //! Run: build/examples/03_w8a8_linear_cuda/example_03_w8a8_linear_cuda
-//!      (prints "no CUDA device: skipped" and exits 0 on a machine without a GPU).
+//!      (prints "no CUDA device: skipped" and exits 0 on a machine without a GPU), or
+//!      build/examples/03_w8a8_linear_cuda/example_03_w8a8_linear_cuda_simt: the same source
+//!      on the SIMT emulator, on any CPU (docs/simt.md).
 #include "spikequant/cpu/linear.hpp"
 #include "spikequant/cpu/quantize.hpp"
 #include "spikequant/cuda/device/gemm.cuh"
 #include "spikequant/cuda/device/quantize.cuh"
 #include "spikequant/cuda/runtime/device.cuh"
 #include "spikequant/cuda/runtime/device_buffer.cuh"
+
+#if defined(SPIKEQUANT_SIMT)
+// The emulated CUDA runtime's definitions, once per program.
+#  define SPIKEQUANT_SIMT_IMPLEMENT
+#  include "spikequant/simt/runtime.hpp"
+#endif
 
 #include <cmath>
 #include <cstdio>

@@ -7,6 +7,7 @@
 #include "spikequant/cuda/arch/shared.cuh"
 #include "spikequant/cuda/arch/sm80_mma.cuh"
 #include "spikequant/cuda/kernel/block_reduce.cuh"
+#include "spikequant/cuda/runtime/device.cuh"
 #include "spikequant/cuda/runtime/device_buffer.cuh"
 #include "spikequant/cuda/runtime/launch.cuh"
 #include "spikequant/simt/bank_stats.hpp"
@@ -373,4 +374,25 @@ TEST_CASE("simt: launches beyond the opt-in shared memory are rejected") {
       run(&trap_kernel, 32, 64 * 1024, Out{out.data()}),
       doctest::Contains("exceed the 49152"),
       Error);
+}
+
+TEST_CASE("simt: the emulated device reports sm_80 or sm_90 limits") {
+  namespace simt = spikequant::simt;
+  simt::set_compute_capability(80);
+  CHECK(sqc::compute_capability() == 80);
+  CHECK(sqc::sm_count() == 108);
+  CHECK(
+      cudaFuncSetAttribute(
+          reinterpret_cast<void const*>(&trap_kernel),
+          cudaFuncAttributeMaxDynamicSharedMemorySize,
+          200 * 1024) == cudaErrorInvalidValue);
+  (void)cudaGetLastError();
+  simt::set_compute_capability(90);
+  CHECK(sqc::compute_capability() == 90);
+  CHECK(sqc::device_name().find("sm_90") != std::string::npos);
+  CHECK(
+      cudaFuncSetAttribute(
+          reinterpret_cast<void const*>(&trap_kernel),
+          cudaFuncAttributeMaxDynamicSharedMemorySize,
+          200 * 1024) == cudaSuccess);
 }

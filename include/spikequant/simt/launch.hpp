@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector_types.h>
 
 namespace spikequant::inline v0::simt {
@@ -40,17 +41,27 @@ struct DeviceState {
   }
 };
 
+//! The device a compute capability describes: A100 (80) or H100/H200 (90) limits.
+inline void describe_device(DeviceState& d, int cc) {
+  d.compute_capability = cc;
+  d.sm_count = cc >= 90 ? 132 : 108;
+  d.max_dynamic_smem_optin = (cc >= 90 ? 227 : 163) * 1024;
+}
+
+//! The emulated device: sm_90 unless $SPIKEQUANT_SIMT_CC says 80.
 inline DeviceState& device_state() {
-  static DeviceState s;
+  static DeviceState s = [] {
+    DeviceState d;
+    char const* cc = std::getenv("SPIKEQUANT_SIMT_CC");
+    describe_device(d, cc != nullptr && std::string_view(cc) == "80" ? 80 : 90);
+    return d;
+  }();
   return s;
 }
 
 //! Emulates a device of compute capability `cc` (80 or 90) from the next call on.
 inline void set_compute_capability(int cc) {
-  DeviceState& d = device_state();
-  d.compute_capability = cc;
-  d.sm_count = cc >= 90 ? 132 : 108;
-  d.max_dynamic_smem_optin = (cc >= 90 ? 227 : 163) * 1024;
+  describe_device(device_state(), cc);
 }
 
 //! Report of the last failed launch ("" when the last launch passed every check).

@@ -24,12 +24,6 @@
 #  include <map>
 #  include <mutex>
 
-// GCC 12 reports a false -Wrestrict inside std::string's operator+ here (GCC bug 105329).
-#  if defined(__GNUC__) && !defined(__clang__)
-#    pragma GCC diagnostic push
-#    pragma GCC diagnostic ignored "-Wrestrict"
-#  endif
-
 struct CUevent_st {
   double ms = 0.0;
 };
@@ -321,7 +315,4 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) 
 
 }  // extern "C"
 
-#  if defined(__GNUC__) && !defined(__clang__)
-#    pragma GCC diagnostic pop
-#  endif
 #endif  // SPIKEQUANT_SIMT_IMPLEMENT
