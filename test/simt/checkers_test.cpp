@@ -395,4 +395,8 @@ TEST_CASE("simt: the emulated device reports sm_80 or sm_90 limits") {
           reinterpret_cast<void const*>(&trap_kernel),
           cudaFuncAttributeMaxDynamicSharedMemorySize,
           200 * 1024) == cudaSuccess);
+  (void)cudaFuncSetAttribute(
+      reinterpret_cast<void const*>(&trap_kernel),
+      cudaFuncAttributeMaxDynamicSharedMemorySize,
+      48 * 1024);  // later launches of trap_kernel expect the default limit
 }
