@@ -11,20 +11,33 @@
 #include "spikequant/cuda/runtime/check.cuh"
 #include "spikequant/cuda/tuning/int8_gemm_policy.hpp"
 
+#include <array>
+#include <atomic>
 #include <cstddef>
 #include <cuda_runtime.h>
 
 namespace spikequant::inline v0::cuda {
 
 namespace detail {
-//! Compute capability (major * 10 + minor) of the current device; throws Error(kCuda).
+//! Compute capability (major * 10 + minor) of the current device, queried once per device
+//! (kept off the hot path of run); throws Error(kCuda).
 inline int current_compute_capability() {
   int device = 0;
   SPIKEQUANT_CUDA_CHECK(cudaGetDevice(&device));
+  static std::array<std::atomic<int>, 64> known{};  // 0: not queried yet
+  bool const cacheable = device >= 0 && device < 64;
+  if (cacheable) {
+    if (int const cc = known[static_cast<std::size_t>(device)].load(std::memory_order_relaxed)) {
+      return cc;
+    }
+  }
   int major = 0;
   int minor = 0;
   SPIKEQUANT_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
   SPIKEQUANT_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
+  if (cacheable) {
+    known[static_cast<std::size_t>(device)].store(major * 10 + minor, std::memory_order_relaxed);
+  }
   return major * 10 + minor;
 }
 
@@ -92,9 +105,10 @@ struct Int8Gemm {
 
   //! Runs d = epilogue(a * b^T) on `stream` with the selected tile.
   static void run(Arguments const& args, cudaStream_t stream) {
-    can_implement(args);
+    can_implement(args);  // once: run_with_tile would check again
     int const cc = detail::current_compute_capability();
-    run_with_tile(args, default_tile(args, cc), stream);
+    detail::require_sm80(cc, "sm80 int8 gemm");
+    dispatch(args, default_tile(args, cc), stream);
   }
 
   //! Runs with an explicit tile (kSm80Int8TileLarge or kSm80Int8TileSmall); tests use it to
@@ -102,6 +116,11 @@ struct Int8Gemm {
   static void run_with_tile(Arguments const& args, GemmTile tile, cudaStream_t stream) {
     can_implement(args);
     detail::require_sm80(detail::current_compute_capability(), "sm80 int8 gemm");
+    dispatch(args, tile, stream);
+  }
+
+private:
+  static void dispatch(Arguments const& args, GemmTile tile, cudaStream_t stream) {
     if (tile == kSm80Int8TileLarge) {
       launch<LargeKernel>(args, stream);
     } else if (tile == kSm80Int8TileSmall) {
@@ -111,12 +130,10 @@ struct Int8Gemm {
     }
   }
 
-private:
   template <class Kernel>
   static void launch(Arguments const& args, cudaStream_t stream) {
     detail::require_grid_y(args.n, Kernel::Tile.block_n, "sm80 int8 gemm");
-    detail::launch_sm80_gemm<Kernel>(
-        Kernel::to_underlying_arguments(args), Kernel::grid(args), stream);
+    cuda::launch<Kernel>(Kernel::grid(args), Kernel::to_underlying_arguments(args), stream);
   }
 };
 

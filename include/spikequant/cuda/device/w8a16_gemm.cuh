@@ -33,15 +33,23 @@ struct W8A16Gemm {
     return select_w8a16_gemm_tile(cc, args.m, args.n);
   }
 
+  //! Checks `args` once, then runs with the tile default_tile selects.
   static void run(Arguments const& args, cudaStream_t stream) {
     can_implement(args);
-    run_with_tile(args, default_tile(args, detail::current_compute_capability()), stream);
+    int const cc = detail::current_compute_capability();
+    detail::require_sm80(cc, "sm80 w8a16 gemm");
+    dispatch(args, default_tile(args, cc), stream);
   }
 
   //! Runs with an explicit tile (kSm80W8A16TileLarge or kSm80W8A16TileSmall).
   static void run_with_tile(Arguments const& args, GemmTile tile, cudaStream_t stream) {
     can_implement(args);
     detail::require_sm80(detail::current_compute_capability(), "sm80 w8a16 gemm");
+    dispatch(args, tile, stream);
+  }
+
+private:
+  static void dispatch(Arguments const& args, GemmTile tile, cudaStream_t stream) {
     bool const bf16 = args.x_type == GemmElement::kBFloat16;
     if (tile == kSm80W8A16TileLarge) {
       bf16 ? launch<Sm80W8A16GemmKernel<kSm80W8A16TileLarge, true>>(args, stream)
@@ -54,12 +62,10 @@ struct W8A16Gemm {
     }
   }
 
-private:
   template <class Kernel>
   static void launch(Arguments const& args, cudaStream_t stream) {
     detail::require_grid_y(args.n, Kernel::Tile.block_n, "sm80 w8a16 gemm");
-    detail::launch_sm80_gemm<Kernel>(
-        Kernel::to_underlying_arguments(args), Kernel::grid(args), stream);
+    cuda::launch<Kernel>(Kernel::grid(args), Kernel::to_underlying_arguments(args), stream);
   }
 };
 

@@ -10,6 +10,7 @@
 #include "spikequant/cuda/runtime/launch.cuh"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -152,9 +153,24 @@ struct DequantEpilogueKernel {
     return {a.m, a.n, a.acc, a.ld_acc, a.d, a.ldd, a.d_type, DequantParams::from(a.epilogue)};
   }
 
+  static constexpr std::size_t kSharedBytes = 0;
+
+  //! One thread: column blockIdx.x * kThreads + threadIdx.x of kRowsPerBlock rows starting at
+  //! blockIdx.y * kRowsPerBlock, then every gridDim.y * kRowsPerBlock rows further (a grid's y
+  //! is capped at 65535). Called by the generic entry cuda::device_kernel.
+  SPIKEQUANT_DEVICE void operator()(Params const& p, char*) const {
+    std::int64_t const col =
+        static_cast<std::int64_t>(blockIdx.x) * kThreads + static_cast<std::int64_t>(threadIdx.x);
+    std::int64_t const row_begin = static_cast<std::int64_t>(blockIdx.y) * kRowsPerBlock;
+    std::int64_t const row_step = static_cast<std::int64_t>(gridDim.y) * kRowsPerBlock;
+    for (int r = 0; r < kRowsPerBlock; ++r) {
+      column(p, col, row_begin + r, row_step);
+    }
+  }
+
   //! Processes column `col` of rows row_begin, row_begin + row_step, ... of the matrix.
-  SPIKEQUANT_DEVICE void operator()(
-      Params const& p, std::int64_t col, std::int64_t row_begin, std::int64_t row_step) const {
+  SPIKEQUANT_DEVICE void
+  column(Params const& p, std::int64_t col, std::int64_t row_begin, std::int64_t row_step) const {
     if (col >= p.n) {
       return;
     }
@@ -168,20 +184,6 @@ struct DequantEpilogueKernel {
   }
 };
 
-namespace detail {
-template <class Kernel>
-__global__ void __launch_bounds__(Kernel::kThreads)
-    dequant_kernel_entry(typename Kernel::Params const params) {
-  std::int64_t const col = static_cast<std::int64_t>(blockIdx.x) * Kernel::kThreads +
-                           static_cast<std::int64_t>(threadIdx.x);
-  std::int64_t const row_begin = static_cast<std::int64_t>(blockIdx.y) * Kernel::kRowsPerBlock;
-  std::int64_t const row_step = static_cast<std::int64_t>(gridDim.y) * Kernel::kRowsPerBlock;
-  for (int r = 0; r < Kernel::kRowsPerBlock; ++r) {
-    Kernel{}(params, col, row_begin + r, row_step);
-  }
-}
-}  // namespace detail
-
 //! Dequantizes an int32 matrix on `stream`: d = epilogue(acc). No workspace, no allocation.
 //! - Throws spikequant::Error from can_implement_dequant before launching; kCuda on launch errors.
 //! @param[in] args device pointers; see DequantKernelArguments.
@@ -192,13 +194,7 @@ inline void run_dequant_epilogue(DequantKernelArguments const& args, cudaStream_
   auto const blocks_x = static_cast<unsigned>((args.n + K::kThreads - 1) / K::kThreads);
   auto const row_groups = (args.m + K::kRowsPerBlock - 1) / K::kRowsPerBlock;
   auto const blocks_y = static_cast<unsigned>(std::min<std::int64_t>(row_groups, 65535));
-  launch_kernel(
-      &detail::dequant_kernel_entry<K>,
-      dim3(blocks_x, blocks_y),
-      dim3(K::kThreads),
-      0,
-      stream,
-      params);
+  launch<K>(dim3(blocks_x, blocks_y), params, stream);
 }
 
 }  // namespace spikequant::v0::cuda

@@ -1,17 +1,15 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file Pieces shared by the sm_80 GEMM kernels: the predicated cp.async tile loader and the
-//! generic __global__ entry point (the index arithmetic is in sm80_gemm_index.hpp).
+//! @file Pieces shared by the sm_80 GEMM kernels: the predicated cp.async tile loader, the
+//! multistage mainloop and the accumulator walk (the index arithmetic is in
+//! sm80_gemm_index.hpp). The kernels launch through cuda::launch<Kernel> (runtime/launch.cuh).
 #pragma once
 
 #include "spikequant/core/config.hpp"
 #include "spikequant/cuda/arch/sm80_mma.cuh"
 #include "spikequant/cuda/kernel/sm80_gemm_index.hpp"
-#include "spikequant/cuda/runtime/check.cuh"
-#include "spikequant/cuda/runtime/launch.cuh"
 
 #include <cstdint>
-#include <cuda_runtime.h>
 
 namespace spikequant::inline v0::cuda::detail {
 
@@ -42,32 +40,75 @@ SPIKEQUANT_DEVICE void load_tile_async(
   }
 }
 
-//! The one __global__ entry of the sm_80 GEMM kernels: dynamic shared memory, block (x = M
-//! tile, y = N tile), thread index passed to the kernel struct's operator().
-template <class Kernel>
-__global__ void __launch_bounds__(Kernel::kThreads)
-    sm80_gemm_kernel_entry(typename Kernel::Params const params) {
-#if defined(SPIKEQUANT_ARCH_SM80_ENABLED)
-  SPIKEQUANT_DYNAMIC_SHARED(unsigned char, sm80_gemm_smem, 128);
-  Kernel{}(
-      params,
-      sm80_gemm_smem,
-      static_cast<int>(blockIdx.x),
-      static_cast<int>(blockIdx.y),
-      static_cast<int>(threadIdx.x));
-#else
-  (void)params;
-  arch::invalid_arch_trap();  // mma.sync / cp.async need sm_80 or newer
-#endif
+//! The cp.async multistage mainloop both sm_80 GEMMs run (index arithmetic and the group
+//! accounting: sm80_gemm_index.hpp). Tile kt + Stages - 1 loads while tile kt computes.
+//! - `load(slot, k0)` issues this thread's cp.async copies of the K tile starting at k0 into
+//!   the shared slot at address `slot`; `compute(slot)` runs the tile's fragment loads + mma.
+//! - Every thread of the block must call it (it contains the block's barriers).
+template <int Stages_, class Load, class Compute>
+SPIKEQUANT_DEVICE void sm80_multistage_mainloop(
+    int k, int block_k, std::uint32_t smem_base, int stage_bytes, Load&& load, Compute&& compute) {
+  int const k_tiles = (k + block_k - 1) / block_k;
+  constexpr int kPrefetch = pipeline_prefetch_distance(Stages_);
+  auto const slot = [&](int tile) {
+    return smem_base + static_cast<std::uint32_t>(pipeline_slot(tile, Stages_) * stage_bytes);
+  };
+  // Prologue: tiles 0 .. kPrefetch-1 in flight, one commit group each (empty groups past K
+  // keep the group count uniform, so wait_group<S-2> below always means "tile kt landed").
+#pragma unroll
+  for (int s = 0; s < kPrefetch; ++s) {
+    if (s < k_tiles) {
+      load(slot(s), s * block_k);
+    }
+    arch::cp_async_commit();
+  }
+  for (int kt = 0; kt < k_tiles; ++kt) {
+    // This thread's copies of tile kt are done ...
+    arch::cp_async_wait<pipeline_wait_pending(Stages_)>();
+    // ... and everyone's are visible; the slot of tile kt - 1 (which tile kt + kPrefetch
+    // reuses) is no longer read by any warp.
+    __syncthreads();
+    int const next = kt + kPrefetch;
+    if (next < k_tiles) {
+      load(slot(next), next * block_k);
+    }
+    arch::cp_async_commit();
+    compute(slot(kt));
+  }
+  arch::cp_async_wait<0>();  // only empty groups can remain; drain them before exit
 }
 
-//! Launches Kernel over `grid` with its dynamic shared memory (raising the per-kernel limit
-//! above 48 KiB first). Throws Error(kCuda) on a launch or attribute error.
-template <class Kernel>
-void launch_sm80_gemm(typename Kernel::Params const& params, dim3 grid, cudaStream_t stream) {
-  auto* fn = &sm80_gemm_kernel_entry<Kernel>;
-  set_max_dynamic_shared(fn, Kernel::kSmemBytes);
-  launch_kernel(fn, grid, dim3(Kernel::kThreads), Kernel::kSmemBytes, stream, params);
+//! Zeroes a warp's MmaM x MmaN mma accumulator tiles.
+template <class Acc, int MmaM, int MmaN>
+SPIKEQUANT_DEVICE void zero_accumulators(Acc (&acc)[MmaM][MmaN][4]) {
+#pragma unroll
+  for (int i = 0; i < MmaM; ++i) {
+#pragma unroll
+    for (int j = 0; j < MmaN; ++j) {
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        acc[i][j][r] = Acc{0};
+      }
+    }
+  }
+}
+
+//! Calls store(row, col, v0, v1) for every accumulator pair of a warp's tiles: (row0, col0) is
+//! where register 0 of its first m16n8 tile goes; registers (0, 1) and (2, 3) of every tile
+//! are column pairs of one output row (acc_row_offset / acc_col_offset). Fully unrolled so
+//! acc stays in registers; two explicit pair stores, not a loop over the pair index (with the
+//! loop nvcc 13 emits about 2.5x the epilogue code, same results).
+template <class Acc, int MmaM, int MmaN, class Store>
+SPIKEQUANT_DEVICE void
+for_each_accumulator_pair(Acc const (&acc)[MmaM][MmaN][4], int row0, int col0, Store&& store) {
+#pragma unroll
+  for (int i = 0; i < MmaM; ++i) {
+#pragma unroll
+    for (int j = 0; j < MmaN; ++j) {
+      store(row0 + acc_row_offset(i, 0), col0 + acc_col_offset(j, 0), acc[i][j][0], acc[i][j][1]);
+      store(row0 + acc_row_offset(i, 2), col0 + acc_col_offset(j, 2), acc[i][j][2], acc[i][j][3]);
+    }
+  }
 }
 
 }  // namespace spikequant::v0::cuda::detail

@@ -17,6 +17,7 @@
 #include "spikequant/cuda/kernel/sm80_gemm_index.hpp"
 #include "spikequant/cuda/tuning/int8_gemm_policy.hpp"
 
+#include <cstddef>
 #include <cstdint>
 
 namespace spikequant::inline v0::cuda {
@@ -37,6 +38,7 @@ struct Sm80Int8GemmKernel {
   static constexpr int kStageBytesA = kLayout.stage_bytes_a;
   static constexpr int kStageBytes = kLayout.stage_bytes;
   static constexpr int kSmemBytes = kLayout.smem_bytes;
+  static constexpr std::size_t kSharedBytes = static_cast<std::size_t>(kSmemBytes);
 
   static_assert(Tile.stages >= 2, "a cp.async pipeline needs at least 2 stages");
   static_assert(Tile.block_k % 32 == 0, "block_k steps by the mma K of 32");
@@ -131,121 +133,72 @@ struct Sm80Int8GemmKernel {
     }
   }
 
-  //! Writes the warp's accumulators; (row0, col0) is where register 0 of the warp's first m16n8
-  //! tile goes, registers (0, 1) and (2, 3) of every tile are column pairs of one output row
-  //! (detail::acc_row0 / acc_row_offset). Fully unrolled (one copy per output type) so acc
-  //! stays in registers.
+  //! Writes the warp's accumulators as T (detail::for_each_accumulator_pair), one compiled
+  //! copy per output type.
   template <GemmElement T>
   SPIKEQUANT_DEVICE void write_tile(
       Params const& p, std::int32_t const (&acc)[kMmaM][kMmaN][4], int row0, int col0) const {
-    // Two explicit pair stores, not a loop over the pair index: with the loop nvcc 13 emits
-    // about 2.5x the epilogue code (same results).
-#pragma unroll
-    for (int i = 0; i < kMmaM; ++i) {
-#pragma unroll
-      for (int j = 0; j < kMmaN; ++j) {
-        store_pair<T>(
-            p,
-            row0 + detail::acc_row_offset(i, 0),
-            col0 + detail::acc_col_offset(j, 0),
-            acc[i][j][0],
-            acc[i][j][1]);
-        store_pair<T>(
-            p,
-            row0 + detail::acc_row_offset(i, 2),
-            col0 + detail::acc_col_offset(j, 2),
-            acc[i][j][2],
-            acc[i][j][3]);
-      }
-    }
+    detail::for_each_accumulator_pair(
+        acc, row0, col0, [&](int row, int col, std::int32_t v0, std::int32_t v1) {
+          store_pair<T>(p, row, col, v0, v1);
+        });
   }
 
-  SPIKEQUANT_DEVICE void operator()(
-      Params const& p, unsigned char* smem, int block_m_idx, int block_n_idx, int tid) const {
+  //! One thread of block (blockIdx.x = M tile, blockIdx.y = N tile); the generic entry
+  //! cuda::device_kernel calls it with the launch's dynamic shared memory.
+  SPIKEQUANT_DEVICE void operator()(Params const& p, char* smem) const {
+    int const block_m_idx = static_cast<int>(blockIdx.x);
+    int const block_n_idx = static_cast<int>(blockIdx.y);
+    int const tid = static_cast<int>(threadIdx.x);
     int const lane = tid % 32;
     int const warp = tid / 32;
     int const m0 = block_m_idx * Tile.block_m;
     int const n0 = block_n_idx * Tile.block_n;
-    int const k_tiles = (p.k + Tile.block_k - 1) / Tile.block_k;
-    constexpr int kPrefetch = detail::pipeline_prefetch_distance(Tile.stages);
-    std::uint32_t const smem_base = arch::smem_address(smem);
-    auto const slot = [&](int tile) {
-      return smem_base +
-             static_cast<std::uint32_t>(detail::pipeline_slot(tile, Tile.stages) * kStageBytes);
-    };
 
     std::int32_t acc[kMmaM][kMmaN][4];
+    detail::zero_accumulators(acc);
+    detail::sm80_multistage_mainloop<Tile.stages>(
+        p.k,
+        Tile.block_k,
+        arch::smem_address(smem),
+        kStageBytes,
+        [&](std::uint32_t slot, int k0) { load_stage(p, slot, m0, n0, k0, tid); },
+        [&](std::uint32_t stage) {
+    // ldmatrix row addresses and fragment order: detail::ldmatrix_a_offset /
+    // ldmatrix_b_pair_offset (sm80_gemm_index.hpp).
 #pragma unroll
-    for (int i = 0; i < kMmaM; ++i) {
+          for (int ks = 0; ks < Tile.block_k / 32; ++ks) {
+            std::uint32_t a_frag[kMmaM][4];
+            std::uint32_t b_frag[kMmaN][2];
 #pragma unroll
-      for (int j = 0; j < kMmaN; ++j) {
+            for (int i = 0; i < kMmaM; ++i) {
+              arch::ldmatrix_x4(
+                  a_frag[i],
+                  stage + static_cast<std::uint32_t>(
+                              detail::ldmatrix_a_offset<Tile>(kPitch, warp, i, ks * 32, lane)));
+            }
 #pragma unroll
-        for (int r = 0; r < 4; ++r) {
-          acc[i][j][r] = 0;
-        }
-      }
-    }
-
-    // Prologue: tiles 0 .. kPrefetch-1 in flight, one commit group each (empty groups past K
-    // keep the group count uniform, so wait_group<S-2> below always means "tile kt landed").
+            for (int j = 0; j < kMmaN; j += 2) {
+              std::uint32_t r[4];
+              arch::ldmatrix_x4(
+                  r,
+                  stage + static_cast<std::uint32_t>(
+                              kStageBytesA + detail::ldmatrix_b_pair_offset<Tile>(
+                                                 kPitch, warp, j, ks * 32, lane)));
+              b_frag[j][0] = r[0];
+              b_frag[j][1] = r[1];
+              b_frag[j + 1][0] = r[2];
+              b_frag[j + 1][1] = r[3];
+            }
 #pragma unroll
-    for (int s = 0; s < kPrefetch; ++s) {
-      if (s < k_tiles) {
-        load_stage(p, slot(s), m0, n0, s * Tile.block_k, tid);
-      }
-      arch::cp_async_commit();
-    }
-
-    for (int kt = 0; kt < k_tiles; ++kt) {
-      // This thread's copies of tile kt are done ...
-      arch::cp_async_wait<detail::pipeline_wait_pending(Tile.stages)>();
-      // ... and everyone's are visible; the slot of tile kt - 1 (which tile kt + kPrefetch
-      // reuses) is no longer read by any warp.
-      __syncthreads();
-
-      int const next = kt + kPrefetch;
-      if (next < k_tiles) {
-        load_stage(p, slot(next), m0, n0, next * Tile.block_k, tid);
-      }
-      arch::cp_async_commit();
-
-      // ldmatrix row addresses and fragment order: detail::ldmatrix_a_offset /
-      // ldmatrix_b_pair_offset (sm80_gemm_index.hpp).
-      std::uint32_t const stage = slot(kt);
+            for (int i = 0; i < kMmaM; ++i) {
 #pragma unroll
-      for (int ks = 0; ks < Tile.block_k / 32; ++ks) {
-        std::uint32_t a_frag[kMmaM][4];
-        std::uint32_t b_frag[kMmaN][2];
-#pragma unroll
-        for (int i = 0; i < kMmaM; ++i) {
-          arch::ldmatrix_x4(
-              a_frag[i],
-              stage + static_cast<std::uint32_t>(
-                          detail::ldmatrix_a_offset<Tile>(kPitch, warp, i, ks * 32, lane)));
-        }
-#pragma unroll
-        for (int j = 0; j < kMmaN; j += 2) {
-          std::uint32_t r[4];
-          arch::ldmatrix_x4(
-              r,
-              stage + static_cast<std::uint32_t>(
-                          kStageBytesA +
-                          detail::ldmatrix_b_pair_offset<Tile>(kPitch, warp, j, ks * 32, lane)));
-          b_frag[j][0] = r[0];
-          b_frag[j][1] = r[1];
-          b_frag[j + 1][0] = r[2];
-          b_frag[j + 1][1] = r[3];
-        }
-#pragma unroll
-        for (int i = 0; i < kMmaM; ++i) {
-#pragma unroll
-          for (int j = 0; j < kMmaN; ++j) {
-            arch::mma_s8_16x8x32(acc[i][j], a_frag[i], b_frag[j]);
+              for (int j = 0; j < kMmaN; ++j) {
+                arch::mma_s8_16x8x32(acc[i][j], a_frag[i], b_frag[j]);
+              }
+            }
           }
-        }
-      }
-    }
-    arch::cp_async_wait<0>();  // only empty groups can remain; drain them before exit
+        });
 
     // Epilogue straight from registers, one compiled copy per output type.
     int const row0 = detail::acc_row0<Tile>(block_m_idx, warp, lane);

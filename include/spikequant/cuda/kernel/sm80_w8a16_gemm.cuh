@@ -20,6 +20,7 @@
 #include "spikequant/cuda/kernel/sm80_gemm_index.hpp"
 #include "spikequant/cuda/tuning/int8_gemm_policy.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <cuda_bf16.h>
@@ -64,6 +65,7 @@ struct Sm80W8A16GemmKernel {
   static constexpr int kStageBytesA = kLayout.stage_bytes_a;
   static constexpr int kStageBytes = kLayout.stage_bytes;
   static constexpr int kSmemBytes = kLayout.smem_bytes;
+  static constexpr std::size_t kSharedBytes = static_cast<std::size_t>(kSmemBytes);
 
   static_assert(Tile.stages >= 2, "a cp.async pipeline needs at least 2 stages");
   static_assert(Tile.block_k % 16 == 0, "block_k steps by the mma K of 16");
@@ -156,113 +158,69 @@ struct Sm80W8A16GemmKernel {
     }
   }
 
-  //! Writes the warp's accumulators (layout as in the INT8 kernel), fully unrolled.
+  //! Writes the warp's accumulators as T (detail::for_each_accumulator_pair).
   template <GemmElement T>
   SPIKEQUANT_DEVICE void
   write_tile(Params const& p, float const (&acc)[kMmaM][kMmaN][4], int row0, int col0) const {
-    // Two explicit pair stores, not a loop over the pair index: with the loop nvcc 13 emits
-    // about 2.5x the epilogue code (same results).
-#pragma unroll
-    for (int i = 0; i < kMmaM; ++i) {
-#pragma unroll
-      for (int j = 0; j < kMmaN; ++j) {
-        store_pair<T>(
-            p,
-            row0 + detail::acc_row_offset(i, 0),
-            col0 + detail::acc_col_offset(j, 0),
-            acc[i][j][0],
-            acc[i][j][1]);
-        store_pair<T>(
-            p,
-            row0 + detail::acc_row_offset(i, 2),
-            col0 + detail::acc_col_offset(j, 2),
-            acc[i][j][2],
-            acc[i][j][3]);
-      }
-    }
+    detail::for_each_accumulator_pair(acc, row0, col0, [&](int row, int col, float v0, float v1) {
+      store_pair<T>(p, row, col, v0, v1);
+    });
   }
 
-  SPIKEQUANT_DEVICE void operator()(
-      Params const& p, unsigned char* smem, int block_m_idx, int block_n_idx, int tid) const {
+  //! One thread of block (blockIdx.x = M tile, blockIdx.y = N tile), called by the generic
+  //! entry cuda::device_kernel with the launch's dynamic shared memory.
+  SPIKEQUANT_DEVICE void operator()(Params const& p, char* smem) const {
+    int const block_m_idx = static_cast<int>(blockIdx.x);
+    int const block_n_idx = static_cast<int>(blockIdx.y);
+    int const tid = static_cast<int>(threadIdx.x);
     int const lane = tid % 32;
     int const warp = tid / 32;
     int const m0 = block_m_idx * Tile.block_m;
     int const n0 = block_n_idx * Tile.block_n;
-    int const k_tiles = (p.k + Tile.block_k - 1) / Tile.block_k;
-    constexpr int kPrefetch = detail::pipeline_prefetch_distance(Tile.stages);
-    std::uint32_t const smem_base = arch::smem_address(smem);
-    auto const slot = [&](int tile) {
-      return smem_base +
-             static_cast<std::uint32_t>(detail::pipeline_slot(tile, Tile.stages) * kStageBytes);
-    };
 
     float acc[kMmaM][kMmaN][4];
+    detail::zero_accumulators(acc);
+    detail::sm80_multistage_mainloop<Tile.stages>(
+        p.k,
+        Tile.block_k,
+        arch::smem_address(smem),
+        kStageBytes,
+        [&](std::uint32_t slot, int k0) { load_stage(p, slot, m0, n0, k0, tid); },
+        [&](std::uint32_t stage) {
+    // A (16 x 16 halves = 16 rows x 32 bytes) has the byte pattern of the INT8 kernel's
+    // 16 x 32 int8 tile (detail::ldmatrix_a_offset). B of n-tile j: lane (g, t) needs
+    // w[n = g][k = 2t, 2t+1] and [k = 2t+8, 2t+9], two 2-byte loads (detail::w8_b_offset).
+    // With a pitch of BK + 16 bytes the 8 rows g hit distinct banks: no conflicts.
 #pragma unroll
-    for (int i = 0; i < kMmaM; ++i) {
+          for (int ks = 0; ks < Tile.block_k / 16; ++ks) {
+            std::uint32_t a_frag[kMmaM][4];
+            std::uint32_t b_frag[kMmaN][2];
 #pragma unroll
-      for (int j = 0; j < kMmaN; ++j) {
+            for (int i = 0; i < kMmaM; ++i) {
+              arch::ldmatrix_x4(
+                  a_frag[i],
+                  stage + static_cast<std::uint32_t>(
+                              detail::ldmatrix_a_offset<Tile>(kPitchA, warp, i, ks * 32, lane)));
+            }
 #pragma unroll
-        for (int r = 0; r < 4; ++r) {
-          acc[i][j][r] = 0.0f;
-        }
-      }
-    }
-
-    // The same cp.async pipeline as the INT8 kernel (see sm80_gemm_index.hpp).
+            for (int j = 0; j < kMmaN; ++j) {
+              std::uint32_t const addr =
+                  stage +
+                  static_cast<std::uint32_t>(
+                      kStageBytesA + detail::w8_b_offset<Tile>(kPitchB, warp, j, ks * 16, lane));
+              b_frag[j][0] = detail::int8x2_to_half2<Bf16_>(arch::ld_shared_u16(addr));
+              b_frag[j][1] =
+                  detail::int8x2_to_half2<Bf16_>(arch::ld_shared_u16(addr + detail::kW8B1Offset));
+            }
 #pragma unroll
-    for (int s = 0; s < kPrefetch; ++s) {
-      if (s < k_tiles) {
-        load_stage(p, slot(s), m0, n0, s * Tile.block_k, tid);
-      }
-      arch::cp_async_commit();
-    }
-
-    for (int kt = 0; kt < k_tiles; ++kt) {
-      arch::cp_async_wait<detail::pipeline_wait_pending(Tile.stages)>();
-      __syncthreads();
-
-      int const next = kt + kPrefetch;
-      if (next < k_tiles) {
-        load_stage(p, slot(next), m0, n0, next * Tile.block_k, tid);
-      }
-      arch::cp_async_commit();
-
-      // A (16 x 16 halves = 16 rows x 32 bytes) has the byte pattern of the INT8 kernel's
-      // 16 x 32 int8 tile (detail::ldmatrix_a_offset). B of n-tile j: lane (g, t) needs
-      // w[n = g][k = 2t, 2t+1] and [k = 2t+8, 2t+9], two 2-byte loads (detail::w8_b_offset).
-      // With a pitch of BK + 16 bytes the 8 rows g hit distinct banks: no conflicts.
-      std::uint32_t const stage = slot(kt);
+            for (int i = 0; i < kMmaM; ++i) {
 #pragma unroll
-      for (int ks = 0; ks < Tile.block_k / 16; ++ks) {
-        std::uint32_t a_frag[kMmaM][4];
-        std::uint32_t b_frag[kMmaN][2];
-#pragma unroll
-        for (int i = 0; i < kMmaM; ++i) {
-          arch::ldmatrix_x4(
-              a_frag[i],
-              stage + static_cast<std::uint32_t>(
-                          detail::ldmatrix_a_offset<Tile>(kPitchA, warp, i, ks * 32, lane)));
-        }
-#pragma unroll
-        for (int j = 0; j < kMmaN; ++j) {
-          std::uint32_t const addr =
-              stage +
-              static_cast<std::uint32_t>(
-                  kStageBytesA + detail::w8_b_offset<Tile>(kPitchB, warp, j, ks * 16, lane));
-          b_frag[j][0] = detail::int8x2_to_half2<Bf16_>(arch::ld_shared_u16(addr));
-          b_frag[j][1] =
-              detail::int8x2_to_half2<Bf16_>(arch::ld_shared_u16(addr + detail::kW8B1Offset));
-        }
-#pragma unroll
-        for (int i = 0; i < kMmaM; ++i) {
-#pragma unroll
-          for (int j = 0; j < kMmaN; ++j) {
-            arch::mma_f32_16x8x16<Bf16_>(acc[i][j], a_frag[i], b_frag[j]);
+              for (int j = 0; j < kMmaN; ++j) {
+                arch::mma_f32_16x8x16<Bf16_>(acc[i][j], a_frag[i], b_frag[j]);
+              }
+            }
           }
-        }
-      }
-    }
-    arch::cp_async_wait<0>();
+        });
 
     int const row0 = detail::acc_row0<Tile>(block_m_idx, warp, lane);
     int const col0 = detail::acc_col0<Tile>(block_n_idx, warp, lane);
