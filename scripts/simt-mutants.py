@@ -21,11 +21,12 @@ import tempfile
 import time
 
 K = "include/spikequant/cuda/kernel/"
-INT8, W8A16, QUANT, GLU = (
+INT8, W8A16, QUANT, GLU, DEQUANT = (
     "test_cuda_sm80_int8_gemm_simt",
     "test_cuda_sm80_w8a16_gemm_simt",
     "test_cuda_quantize_simt",
     "test_cuda_glu_rmsnorm_simt",
+    "test_cuda_dequant_epilogue_simt",
 )
 
 # (name, [(file, old, new), ...], test target, doctest -tc filter or None)
@@ -78,6 +79,8 @@ MUTANTS = [
     ("reduction storage reused without a barrier",
      [(K + "block_reduce.cuh", "    __syncthreads();  // storage may be reused by the next reduction\n", "")],
      GLU, None),
+    ("dequant kernel's column bound off by one",
+     [(K + "dequant_epilogue.cuh", "    if (col >= p.n) {", "    if (col > p.n) {")], DEQUANT, None),
     ("RMSNorm mean over the wrong count",
      [(K + "rmsnorm_quantize.cuh", "sum_sq / static_cast<double>(cols)", "sum_sq / static_cast<double>(cols + 1)")],
      GLU, None),
