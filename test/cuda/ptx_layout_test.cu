@@ -122,6 +122,20 @@ int b_val(int k, int n) {
   return (k * 5 + n * 13) % 9 - 4;
 }
 
+//! D(row, col) of accumulator register r of lane l (the d table of sm80_mma.cuh), summed
+//! over K = `depth` by a naive loop.
+int expected_d(int l, int r, int depth) {
+  int const g = l / 4;
+  int const t = l % 4;
+  int const row = r < 2 ? g : g + 8;
+  int const col = 2 * t + r % 2;
+  int d = 0;
+  for (int k = 0; k < depth; ++k) {
+    d += a_val(row, k) * b_val(k, col);
+  }
+  return d;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -159,17 +173,12 @@ TEST_CASE("PTX probe: mma.m16n8k32 s8 fragments follow the documented table") {
   }
   auto const out = launch_probe(&probe_mma_s8, in, 0);
   for (int l = 0; l < 32; ++l) {
-    int const g = l / 4, t = l % 4;
-    int const rows[4] = {g, g, g + 8, g + 8};
-    int const cols[4] = {2 * t, 2 * t + 1, 2 * t, 2 * t + 1};
     for (int r = 0; r < 4; ++r) {
-      int want = 0;
-      for (int k = 0; k < 32; ++k) {
-        want += a_val(rows[r], k) * b_val(k, cols[r]);
-      }
       CAPTURE(l);
       CAPTURE(r);
-      CHECK(static_cast<std::int32_t>(out[static_cast<std::size_t>(4 * l + r)]) == want);
+      CHECK(
+          static_cast<std::int32_t>(out[static_cast<std::size_t>(4 * l + r)]) ==
+          expected_d(l, r, 32));
     }
   }
 }
@@ -199,14 +208,8 @@ TEST_CASE_TEMPLATE(
   }
   auto const out = launch_probe(&probe_mma_f16<kBf16>, in, 0);
   for (int l = 0; l < 32; ++l) {
-    int const g = l / 4, t = l % 4;
-    int const rows[4] = {g, g, g + 8, g + 8};
-    int const cols[4] = {2 * t, 2 * t + 1, 2 * t, 2 * t + 1};
     for (int r = 0; r < 4; ++r) {
-      int want = 0;
-      for (int k = 0; k < 16; ++k) {
-        want += a_val(rows[r], k) * b_val(k, cols[r]);
-      }
+      int const want = expected_d(l, r, 16);
       float got = 0;
       std::memcpy(&got, &out[static_cast<std::size_t>(4 * l + r)], 4);
       CAPTURE(l);

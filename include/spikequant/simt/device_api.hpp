@@ -26,6 +26,17 @@ inline void __syncwarp(
   ::spikequant::simt::syncwarp(mask, site);
 }
 
+namespace spikequant::inline v0::simt {
+//! Shuffle from lane `src` within the caller's `width`-lane segment; a source outside the
+//! segment gives the caller its own value, as the hardware's sync shuffles do.
+template <class T>
+T shfl_in_segment(unsigned mask, T v, int src, int width, Site const& site) {
+  int const lane = this_thread().lane;
+  bool const inside = (src & ~(width - 1)) == (lane & ~(width - 1));
+  return shfl(mask, v, inside ? src : lane, site);
+}
+}  // namespace spikequant::v0::simt
+
 template <class T>
 T __shfl_sync(
     unsigned mask,
@@ -45,10 +56,7 @@ T __shfl_xor_sync(
     int width = 32,
     std::source_location site = std::source_location::current()) {
   int const lane = ::spikequant::simt::this_thread().lane;
-  int const src = lane ^ lane_mask;
-  // Beyond the lane's width segment the hardware returns the lane's own value.
-  bool const inside = (src & ~(width - 1)) == (lane & ~(width - 1));
-  return ::spikequant::simt::shfl(mask, v, inside ? src : lane, site);
+  return ::spikequant::simt::shfl_in_segment(mask, v, lane ^ lane_mask, width, site);
 }
 
 template <class T>
@@ -59,9 +67,7 @@ T __shfl_down_sync(
     int width = 32,
     std::source_location site = std::source_location::current()) {
   int const lane = ::spikequant::simt::this_thread().lane;
-  int const src = lane + static_cast<int>(delta);
-  bool const inside = (src & ~(width - 1)) == (lane & ~(width - 1));
-  return ::spikequant::simt::shfl(mask, v, inside ? src : lane, site);
+  return ::spikequant::simt::shfl_in_segment(mask, v, lane + static_cast<int>(delta), width, site);
 }
 
 template <class T>
@@ -72,9 +78,7 @@ T __shfl_up_sync(
     int width = 32,
     std::source_location site = std::source_location::current()) {
   int const lane = ::spikequant::simt::this_thread().lane;
-  int const src = lane - static_cast<int>(delta);
-  bool const inside = src >= (lane & ~(width - 1));
-  return ::spikequant::simt::shfl(mask, v, inside ? src : lane, site);
+  return ::spikequant::simt::shfl_in_segment(mask, v, lane - static_cast<int>(delta), width, site);
 }
 
 // Atomics on global memory: blocks run one at a time, but atomic_ref keeps them honest if a
