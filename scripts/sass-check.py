@@ -14,8 +14,9 @@ Every kernel must match exactly one budget entry and every entry some kernel.
   scripts/sass-check.py                  # build into build-sass/, check, print the table
   scripts/sass-check.py --no-build       # check the existing build-sass/ outputs again
 
-cuobjdump: $SPIKEQUANT_CUOBJDUMP, else PATH / the CUDA toolkit, else the PyPI package
-nvidia-cuda-cuobjdump installed into ~/.cache/spikequant/venv-sass (done here on first use).
+cuobjdump and the nvdisasm it runs for -sass: $SPIKEQUANT_CUOBJDUMP / $NVDISASM, else PATH or
+the CUDA toolkit's bin/, else the PyPI packages nvidia-cuda-cuobjdump and nvidia-cuda-nvdisasm,
+installed into ~/.cache/spikequant/venv-sass here on first use.
 Exit status: 0 all checks pass, 1 a check failed, 2 a tool failed, 77 no nvcc (skipped).
 """
 
@@ -31,7 +32,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CUOBJDUMP_PACKAGE = "nvidia-cuda-cuobjdump==13.5.37"  # reads nvcc 13.0's sm_80 / sm_90a cubins
+# cuobjdump -sass runs nvdisasm; neither is in every toolkit install (not in this one's bin/).
+CUDA_BINUTILS = ["nvidia-cuda-cuobjdump==13.5.37", "nvidia-cuda-nvdisasm==13.5.37"]
 VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "spikequant" / "venv-sass"
 # The project's CUDA flags (cmake/SpikequantDev.cmake) plus Release's -O3 -DNDEBUG.
 NVCC_FLAGS = ["-std=c++20", "--expt-relaxed-constexpr", "-Xcudafe=--diag_suppress=20012",
@@ -53,19 +55,29 @@ def find_tool(name, env):
     return str(cuda) if cuda.exists() else None
 
 
-def cuobjdump_path():
-    found = find_tool("cuobjdump", "SPIKEQUANT_CUOBJDUMP")
-    if found:
-        return found
-    tool = next(VENV.glob("lib/python*/site-packages/nvidia/cu*/bin/cuobjdump"), None)
-    if tool is None:
-        print(f"== installing {CUOBJDUMP_PACKAGE} into {VENV}", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", CUOBJDUMP_PACKAGE], check=True)
-        tool = next(VENV.glob("lib/python*/site-packages/nvidia/cu*/bin/cuobjdump"), None)
-    if tool is None:
-        die(f"{CUOBJDUMP_PACKAGE} installed no cuobjdump under {VENV}")
-    return str(tool)
+def cuda_binutils():
+    """(cuobjdump, env) where env's PATH has the nvdisasm that `cuobjdump -sass` runs."""
+    cuobjdump, nvdisasm = find_tool("cuobjdump", "SPIKEQUANT_CUOBJDUMP"), find_tool("nvdisasm", "NVDISASM")
+    if not (cuobjdump and nvdisasm):
+        def venv_tool(name):
+            return next(VENV.glob(f"lib/python*/site-packages/nvidia/cu*/bin/{name}"), None)
+        if not (venv_tool("cuobjdump") and venv_tool("nvdisasm")):
+            print(f"== installing {' '.join(CUDA_BINUTILS)} into {VENV}", flush=True)
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+            subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", *CUDA_BINUTILS], check=True)
+        cuobjdump, nvdisasm = venv_tool("cuobjdump"), venv_tool("nvdisasm")
+        if not (cuobjdump and nvdisasm):
+            die(f"{' '.join(CUDA_BINUTILS)} installed no cuobjdump / nvdisasm under {VENV}")
+    env = dict(os.environ, PATH=f"{Path(nvdisasm).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    return str(cuobjdump), env
+
+
+def run_tool(cmd, env=None):
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if res.returncode != 0:
+        print(res.stderr[-4000:], file=sys.stderr)
+        die(f"{' '.join(cmd)} failed (exit {res.returncode})")
+    return res.stdout
 
 
 def needs_build(binary, source, cmd):
@@ -204,15 +216,12 @@ def check(args):
             print(f"== {binary} is newer than its sources: not rebuilt", flush=True)
     if not binary.exists():
         die(f"{binary} missing (run without --no-build)")
-    cuobjdump = cuobjdump_path()
+    cuobjdump, env = cuda_binutils()
     print(f"== {cuobjdump} -res-usage / -sass {binary}", flush=True)
     ptxas = parse_ptxas((out / "ptxas.log").read_text())
-    usage = parse_res_usage(subprocess.run([cuobjdump, "-res-usage", str(binary)], capture_output=True,
-                                           text=True, check=True).stdout)
-    sass_text = subprocess.run([cuobjdump, "-sass", str(binary)], capture_output=True, text=True,
-                               check=True).stdout
-    sass = parse_sass(sass_text)
-    claims = json.loads(subprocess.run([str(binary)], capture_output=True, text=True, check=True).stdout)
+    usage = parse_res_usage(run_tool([cuobjdump, "-res-usage", str(binary)], env))
+    sass = parse_sass(run_tool([cuobjdump, "-sass", str(binary)], env))
+    claims = json.loads(run_tool([str(binary)]))
 
     names = demangle(sorted({fn for _, fn in ptxas}))
     common = budgets["all_kernels"]
@@ -307,12 +316,11 @@ def check(args):
         if used_exceptions[i] == 0:
             notes.append(f"local-memory exception {ex['match']!r} matches no kernel: remove it")
 
-    print(f"\n{'arch':7} {'regs':>4} {'thr':>4} {'smem':>6} {'stack':>5} {'spill':>7} {'blk/SM':>6}  kernel / opcodes")
+    print(f"\n{'arch':6} {'regs':>4} {'thr':>4} {'smem':>6} {'stack':>5} {'spill':>7} {'blk/SM':>6}  kernel  opcodes")
     for r in rows:
         ops = " ".join(f"{k}:{v}" for k, v in r["opcodes"].items())
-        print(f"{r['arch']:7} {r['registers']:4} {r['threads']:4} {r['static_smem'] + r['dynamic_smem']:6} "
-              f"{r['stack']:5} {r['spill_stores']:3}/{r['spill_loads']:<3} {r['blocks_per_sm']:6}  {r['kernel']}")
-        print(f"{'':47}{ops}")
+        print(f"{r['arch']:6} {r['registers']:4} {r['threads']:4} {r['static_smem'] + r['dynamic_smem']:6} "
+              f"{r['stack']:5} {r['spill_stores']:3}/{r['spill_loads']:<3} {r['blocks_per_sm']:6}  {r['kernel']}  {ops}")
     report = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kernels": rows,
               "errors": errors, "notes": notes}
     (out / "sass-report.json").write_text(json.dumps(report, indent=1))
