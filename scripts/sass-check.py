@@ -36,8 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CUDA_BINUTILS = ["nvidia-cuda-cuobjdump==13.5.37", "nvidia-cuda-nvdisasm==13.5.37"]
 VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "spikequant" / "venv-sass"
 # The project's CUDA flags (cmake/SpikequantDev.cmake) plus Release's -O3 -DNDEBUG.
-NVCC_FLAGS = ["-std=c++20", "--expt-relaxed-constexpr", "-Xcudafe=--diag_suppress=20012",
-              "-lineinfo", "-O3", "-DNDEBUG"]
+NVCC_FLAGS = [
+    "-std=c++20",
+    "--expt-relaxed-constexpr",
+    "-Xcudafe=--diag_suppress=20012",
+    "-lineinfo",
+    "-O3",
+    "-DNDEBUG",
+]
 
 
 def die(msg, code=2):
@@ -57,10 +63,14 @@ def find_tool(name, env):
 
 def cuda_binutils():
     """(cuobjdump, env) where env's PATH has the nvdisasm that `cuobjdump -sass` runs."""
-    cuobjdump, nvdisasm = find_tool("cuobjdump", "SPIKEQUANT_CUOBJDUMP"), find_tool("nvdisasm", "NVDISASM")
+    cuobjdump, nvdisasm = find_tool("cuobjdump", "SPIKEQUANT_CUOBJDUMP"), find_tool(
+        "nvdisasm", "NVDISASM"
+    )
     if not (cuobjdump and nvdisasm):
+
         def venv_tool(name):
             return next(VENV.glob(f"lib/python*/site-packages/nvidia/cu*/bin/{name}"), None)
+
         if not (venv_tool("cuobjdump") and venv_tool("nvdisasm")):
             print(f"== installing {' '.join(CUDA_BINUTILS)} into {VENV}", flush=True)
             subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
@@ -119,7 +129,9 @@ def parse_ptxas(text):
             continue
         if fn is None:
             continue
-        m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", line)
+        m = re.search(
+            r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", line
+        )
         if m:
             info[(arch, fn)].update(stack=int(m[1]), spill_stores=int(m[2]), spill_loads=int(m[3]))
         m = re.search(r"Used (\d+) registers", line)
@@ -174,7 +186,9 @@ def count(ops, key):
 
 def demangle(names):
     cxxfilt = shutil.which("c++filt") or die("c++filt (binutils) not found")
-    res = subprocess.run([cxxfilt], input="\n".join(names), capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [cxxfilt], input="\n".join(names), capture_output=True, text=True, check=True
+    )
     return dict(zip(names, res.stdout.splitlines()))
 
 
@@ -190,10 +204,91 @@ def blocks_per_sm(arch, regs, threads, smem):
     unit = arch["reg_alloc_unit"]
     regs_per_warp = -(-regs * 32 // unit) * unit
     # The register file is split between 4 SM sub-partitions; a warp lives in one of them.
-    by_regs = 4 * (arch["regs_per_sm"] // 4 // regs_per_warp) // warps if regs else arch["max_blocks_per_sm"]
+    by_regs = (
+        4 * (arch["regs_per_sm"] // 4 // regs_per_warp) // warps
+        if regs
+        else arch["max_blocks_per_sm"]
+    )
     by_smem = arch["smem_per_sm"] // (smem + arch["smem_reserved_per_block"])
     by_threads = arch["max_threads_per_sm"] // threads
     return min(by_regs, by_smem, by_threads, arch["max_blocks_per_sm"]), by_regs, by_smem
+
+
+def check_local_memory(where, p, u, ops, allow, forbidden, errors, notes):
+    """Stack frame, spills, lmem, LDL / STL: 0 unless a local_memory_exceptions entry allows."""
+    local = {
+        "stack frame": (p["stack"], allow["stack"]),
+        "spill stores": (p["spill_stores"], allow["spill"]),
+        "spill loads": (p["spill_loads"], allow["spill"]),
+        "lmem": (p["lmem"], allow["stack"]),
+        "cuobjdump STACK": (u.get("STACK", 0), allow["stack"]),
+        "cuobjdump LOCAL": (u.get("LOCAL", 0), allow["stack"]),
+    }
+    if not allow["stack"]:
+        local.update({f"{op} instructions": (count(ops, op), 0) for op in forbidden})
+    over = [f"{v} {what} (allowed {limit})" for what, (v, limit) in local.items() if v > limit]
+    if over:
+        errors.append(f"{where}: local memory: {', '.join(over)}")
+    elif allow["stack"] and p["stack"] == 0 and p["spill_stores"] == 0:
+        notes.append(f"{where}: its local-memory exception is no longer needed: remove it")
+    elif allow["stack"]:
+        notes.append(
+            f"{where}: {p['stack']} B stack, {p['spill_stores']}/{p['spill_loads']} B spill "
+            "stores/loads allowed by a local_memory_exceptions entry"
+        )
+
+
+def check_kernel(where, arch_name, arch, entry, claim, p, ops, errors):
+    """Registers, shared memory, occupancy and opcodes of one kernel build; returns blocks/SM."""
+    regs, threads, dyn = p["registers"], claim["threads"], claim["dynamic_smem"]
+    smem = p["smem"] + dyn
+    static_limit = entry.get("max_static_smem", 0)
+    checks = [
+        (regs > entry["max_registers"], f"{regs} registers > budget {entry['max_registers']}"),
+        (
+            regs * threads > arch["regs_per_sm"],
+            f"{regs} registers x {threads} threads > {arch['regs_per_sm']}",
+        ),
+        (threads != entry["threads"], f"{threads} threads, budget says {entry['threads']}"),
+        (
+            dyn != entry["dynamic_smem"],
+            f"kernel claims {dyn} B dynamic shared memory, budget says {entry['dynamic_smem']}",
+        ),
+        (p["smem"] > static_limit, f"{p['smem']} B static shared memory > {static_limit}"),
+        (
+            smem > arch["smem_per_block"],
+            f"{smem} B shared memory > {arch['smem_per_block']} per block",
+        ),
+    ]
+    blocks, by_regs, by_smem = blocks_per_sm(arch, regs, threads, smem)
+    want = entry["min_blocks_per_sm"][arch_name]
+    checks.append(
+        (
+            blocks < want,
+            f"{blocks} blocks/SM (registers allow {by_regs}, shared memory {by_smem}) "
+            f"< {want} the budget states",
+        )
+    )
+    least = {**entry.get("sass_min", {}), **entry.get(f"sass_min_{arch_name}", {})}
+    for op, n in least.items():
+        checks.append((count(ops, op) < n, f"{count(ops, op)} {op} in SASS, expected >= {n}"))
+    for op in entry.get("sass_forbidden", []):
+        checks.append((count(ops, op) > 0, f"{count(ops, op)} {op} in SASS, expected none"))
+    errors += [f"{where}: {msg}" for failed, msg in checks if failed]
+    return blocks
+
+
+def print_table(rows):
+    print(
+        f"\n{'arch':6} {'regs':>4} {'thr':>4} {'smem':>6} {'stack':>5} {'spill':>7} {'blk/SM':>6}"
+    )
+    for r in rows:
+        ops = " ".join(f"{k}:{v}" for k, v in r["opcodes"].items())
+        smem = r["static_smem"] + r["dynamic_smem"]
+        print(
+            f"{r['arch']:6} {r['registers']:4} {r['threads']:4} {smem:6} {r['stack']:5} "
+            f"{r['spill_stores']:3}/{r['spill_loads']:<3} {r['blocks_per_sm']:6}  {r['kernel']}  {ops}"
+        )
 
 
 def check(args):
@@ -224,117 +319,83 @@ def check(args):
     claims = json.loads(run_tool([str(binary)]))
 
     names = demangle(sorted({fn for _, fn in ptxas}))
-    common = budgets["all_kernels"]
+    exceptions = budgets.get("local_memory_exceptions", [])
     errors, notes, rows = [], [], []
     used_entries, used_exceptions = Counter(), Counter()
-    for arch_name in arches:
+    for arch_name, arch in arches.items():
         kernels = sorted(fn for a, fn in ptxas if a == arch_name)
         if not kernels:
             errors.append(f"{arch_name}: no kernels compiled")
         for fn in kernels:
-            full = names[fn]
-            short = short_name(full)
-            where = f"{arch_name} {short}"
+            full, key = names[fn], (arch_name, fn)
+            where = f"{arch_name} {short_name(full)}"
             matches = [e for e in budgets["kernels"] if re.search(e["match"], full)]
             if len(matches) != 1:
-                errors.append(f"{where}: matches {len(matches)} budget entries "
-                              f"({', '.join(e['name'] for e in matches) or 'none'}); needs exactly one")
+                which = ", ".join(e["name"] for e in matches) or "none"
+                errors.append(f"{where}: matches {len(matches)} budget entries ({which}); needs 1")
                 continue
             entry = matches[0]
             used_entries[entry["name"]] += 1
-            p, u, ops = ptxas[(arch_name, fn)], usage.get((arch_name, fn)), sass.get((arch_name, fn), Counter())
-            arch = arches[arch_name]
-            claim = claims[entry["claim"]]
-            threads, dyn = claim["threads"], claim["dynamic_smem"]
-            smem = p["smem"] + dyn
-
-            # Local memory: stack frame, spills and lmem must be 0 unless a listed exception allows.
+            p, u, ops = ptxas[key], usage.get(key), sass.get(key, Counter())
+            if u is None:
+                errors.append(f"{where}: not in cuobjdump -res-usage")
+                u = {}
+            elif u.get("REG") != p["registers"]:
+                errors.append(
+                    f"{where}: ptxas: {p['registers']} registers, cuobjdump: {u.get('REG')}"
+                )
             allow = {"stack": 0, "spill": 0}
-            for i, ex in enumerate(budgets.get("local_memory_exceptions", [])):
+            for i, ex in enumerate(exceptions):
                 if arch_name in ex["arches"] and re.search(ex["match"], full):
                     allow = {"stack": ex["max_stack_bytes"], "spill": ex["max_spill_bytes"]}
                     used_exceptions[i] += 1
-            local = {"stack frame": (p["stack"], allow["stack"]),
-                     "spill stores": (p["spill_stores"], allow["spill"]),
-                     "spill loads": (p["spill_loads"], allow["spill"]),
-                     "lmem": (p["lmem"], allow["stack"])}
-            if u is not None:
-                local["cuobjdump STACK"] = (u.get("STACK", 0), allow["stack"])
-                local["cuobjdump LOCAL"] = (u.get("LOCAL", 0), allow["stack"])
-                if u.get("REG") != p["registers"]:
-                    errors.append(f"{where}: ptxas says {p['registers']} registers, cuobjdump {u.get('REG')}")
-            else:
-                errors.append(f"{where}: not in cuobjdump -res-usage")
-            if not allow["stack"]:
-                local.update({f"{op} instructions": (count(ops, op), 0) for op in common["forbidden_sass"]})
-            over = [f"{value} {what} (allowed {limit})" for what, (value, limit) in local.items() if value > limit]
-            if over:
-                errors.append(f"{where}: local memory: {', '.join(over)}")
-            elif allow["stack"]:
-                if p["stack"] == 0 and p["spill_stores"] == 0:
-                    notes.append(f"{where}: its local-memory exception is no longer needed: remove it")
-                else:
-                    notes.append(f"{where}: {p['stack']} B stack, {p['spill_stores']}/{p['spill_loads']} B "
-                                 f"spill stores/loads allowed by a local_memory_exceptions entry")
-
-            # Registers, shared memory, occupancy.
-            if p["registers"] > entry["max_registers"]:
-                errors.append(f"{where}: {p['registers']} registers > budget {entry['max_registers']}")
-            if p["registers"] * threads > arch["regs_per_sm"]:
-                errors.append(f"{where}: {p['registers']} registers x {threads} threads > {arch['regs_per_sm']}")
-            if threads != entry["threads"]:
-                errors.append(f"{where}: {threads} threads per block, budget says {entry['threads']}")
-            if dyn != entry["dynamic_smem"]:
-                errors.append(f"{where}: kernel claims {dyn} B dynamic shared memory, budget says "
-                              f"{entry['dynamic_smem']}")
-            if p["smem"] > entry.get("max_static_smem", 0):
-                errors.append(f"{where}: {p['smem']} B static shared memory > {entry.get('max_static_smem', 0)}")
-            if smem > arch["smem_per_block"]:
-                errors.append(f"{where}: {smem} B shared memory > {arch['smem_per_block']} per block")
-            blocks, by_regs, by_smem = blocks_per_sm(arch, p["registers"], threads, smem)
-            want = entry["min_blocks_per_sm"][arch_name]
-            if blocks < want:
-                errors.append(f"{where}: {blocks} blocks/SM (registers allow {by_regs}, shared memory "
-                              f"{by_smem}) < {want} the budget states")
-
-            # SASS opcodes.
-            for op, least in {**entry.get("sass_min", {}), **entry.get(f"sass_min_{arch_name}", {})}.items():
-                if count(ops, op) < least:
-                    errors.append(f"{where}: {count(ops, op)} {op} in SASS, expected at least {least}")
-            for op in entry.get("sass_forbidden", []):
-                if count(ops, op):
-                    errors.append(f"{where}: {count(ops, op)} {op} in SASS, expected none")
+            forbidden = budgets["all_kernels"]["forbidden_sass"]
+            check_local_memory(where, p, u, ops, allow, forbidden, errors, notes)
+            claim = claims[entry["claim"]]
+            blocks = check_kernel(where, arch_name, arch, entry, claim, p, ops, errors)
             shown = {op: count(ops, op) for op in budgets["report_opcodes"] if count(ops, op)}
-            rows.append({"arch": arch_name, "kernel": short, "budget": entry["name"],
-                         "registers": p["registers"], "threads": threads, "static_smem": p["smem"],
-                         "dynamic_smem": dyn, "stack": p["stack"], "spill_stores": p["spill_stores"],
-                         "spill_loads": p["spill_loads"], "blocks_per_sm": blocks, "opcodes": shown})
+            rows.append(
+                {
+                    "arch": arch_name,
+                    "kernel": short_name(full),
+                    "budget": entry["name"],
+                    "registers": p["registers"],
+                    "threads": claim["threads"],
+                    "static_smem": p["smem"],
+                    "dynamic_smem": claim["dynamic_smem"],
+                    "stack": p["stack"],
+                    "spill_stores": p["spill_stores"],
+                    "spill_loads": p["spill_loads"],
+                    "blocks_per_sm": blocks,
+                    "opcodes": shown,
+                }
+            )
     for entry in budgets["kernels"]:
         if used_entries[entry["name"]] == 0:
-            errors.append(f"budget entry {entry['name']} matches no kernel (stale, or the kernel is gone)")
-    for i, ex in enumerate(budgets.get("local_memory_exceptions", [])):
+            errors.append(f"budget entry {entry['name']} matches no kernel (stale, or kernel gone)")
+    for i, ex in enumerate(exceptions):
         if used_exceptions[i] == 0:
             notes.append(f"local-memory exception {ex['match']!r} matches no kernel: remove it")
 
-    print(f"\n{'arch':6} {'regs':>4} {'thr':>4} {'smem':>6} {'stack':>5} {'spill':>7} {'blk/SM':>6}  kernel  opcodes")
-    for r in rows:
-        ops = " ".join(f"{k}:{v}" for k, v in r["opcodes"].items())
-        print(f"{r['arch']:6} {r['registers']:4} {r['threads']:4} {r['static_smem'] + r['dynamic_smem']:6} "
-              f"{r['stack']:5} {r['spill_stores']:3}/{r['spill_loads']:<3} {r['blocks_per_sm']:6}  {r['kernel']}  {ops}")
-    report = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kernels": rows,
-              "errors": errors, "notes": notes}
+    print_table(rows)
+    date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    report = {"date": date, "kernels": rows, "errors": errors, "notes": notes}
     (out / "sass-report.json").write_text(json.dumps(report, indent=1))
     for n in notes:
         print(f"note: {n}")
     for e in errors:
         print(f"FAIL: {e}")
-    print(f"\nsass-check: {len(rows)} kernel builds checked ({', '.join(arches)}), "
-          f"{len(errors)} failures; report {out / 'sass-report.json'}")
+    print(
+        f"\nsass-check: {len(rows)} kernel builds checked ({', '.join(arches)}), "
+        f"{len(errors)} failures; report {out / 'sass-report.json'}"
+    )
     return 1 if errors else 0
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--build-dir", default=str(ROOT / "build-sass"))
     ap.add_argument("--budgets", default=str(ROOT / "test" / "static" / "sass_budgets.json"))
     ap.add_argument("--no-build", action="store_true", help="reuse the build directory's outputs")
