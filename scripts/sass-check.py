@@ -291,6 +291,20 @@ def print_table(rows):
         )
 
 
+def print_failures(errors):
+    """One line per failure; a message shared by more than 3 kernels is printed once."""
+    by_msg = defaultdict(list)
+    for e in errors:
+        where, _, msg = e.partition(": ")
+        by_msg[msg if msg else where].append(where if msg else "")
+    for msg, wheres in by_msg.items():
+        if len(wheres) > 3:
+            print(f"FAIL: {msg} ({len(wheres)} kernels, e.g. {wheres[0]}; {wheres[-1]})")
+        else:
+            for where in wheres:
+                print(f"FAIL: {where}: {msg}" if where else f"FAIL: {msg}")
+
+
 def check(args):
     budgets = json.loads(Path(args.budgets).read_text())
     arches = budgets["arches"]
@@ -383,8 +397,7 @@ def check(args):
     (out / "sass-report.json").write_text(json.dumps(report, indent=1))
     for n in notes:
         print(f"note: {n}")
-    for e in errors:
-        print(f"FAIL: {e}")
+    print_failures(errors)
     print(
         f"\nsass-check: {len(rows)} kernel builds checked ({', '.join(arches)}), "
         f"{len(errors)} failures; report {out / 'sass-report.json'}"
