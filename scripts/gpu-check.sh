@@ -2,8 +2,8 @@
 # SPDX-FileCopyrightText: 2026 spikequant authors
 # SPDX-License-Identifier: MIT
 # The one command for whoever holds a GPU: runs the CUDA tests (as `ctest -L gpu` would, plus
-# the host-only CUDA checks), runs them once more under compute-sanitizer memcheck, runs every
-# CUDA benchmark into JSON, and writes OUTDIR/report.md and OUTDIR/report.json.
+# the host-only CUDA checks), runs them again under compute-sanitizer memcheck, racecheck and
+# synccheck, runs every CUDA benchmark into JSON, and writes OUTDIR/report.md and .json.
 #
 #   scripts/gpu-check.sh OUTDIR                  # configure + build here, then run
 #   scripts/gpu-check.sh OUTDIR PREBUILT_DIR     # run binaries made by scripts/gpu-prebuild.sh
@@ -11,10 +11,11 @@
 # Building needs CMake, nvcc and doctest / Google Benchmark / Eigen; the architecture comes from
 # $SPIKEQUANT_CUDA_ARCH or nvidia-smi's compute capability (9.0 -> 90a). A PREBUILT_DIR carries
 # its own non-system libraries in PREBUILT_DIR/lib; cuBLAS(Lt) come from this machine's toolkit.
-# Knobs: SPIKEQUANT_MEMCHECK=0 skips memcheck; SPIKEQUANT_BENCH_ARGS adds benchmark flags (e.g.
+# Knobs: SPIKEQUANT_MEMCHECK=0 skips compute-sanitizer; SPIKEQUANT_SANITIZER_TOOLS picks its tools
+# (default "memcheck racecheck synccheck"); SPIKEQUANT_BENCH_ARGS adds benchmark flags (e.g.
 # --benchmark_filter=QuantizeRows); SPIKEQUANT_BENCH=0 skips benchmarks; SPIKEQUANT_STEP_TIMEOUT
 # (s, default 300) bounds each program (keep the whole run inside the device tool's 600 s).
-# Exit status: non-zero when a test, a memcheck run or the CUDA example fails (benchmark
+# Exit status: non-zero when a test, a compute-sanitizer run or the CUDA example fails (benchmark
 # failures are reported but do not fail the check). Without a GPU: tests "skipped", benchmarks
 # "no device", exit 0.
 set -uo pipefail
@@ -112,7 +113,7 @@ run() {
   fi
   local ms=$(((t1 - t0) / 1000000))
   printf '%s\t%s\t%s\t%d.%01d\t%s\n' "$kind" "$name" "$status" $((ms / 1000)) $((ms % 1000 / 100)) "$log" >> "$results"
-  printf '   %-8s %-40s %s\n' "$kind" "$name" "$status"
+  printf '   %-9s %-40s %s\n' "$kind" "$name" "$status"
 }
 
 # ---- tests ------------------------------------------------------------------------------------
@@ -124,16 +125,20 @@ for bin in "$prebuilt"/bin/test/*; do
   run test "$name" "logs/test_$name.log" "$bin"
 done
 
-# ---- memcheck ---------------------------------------------------------------------------------
+# ---- compute-sanitizer: memcheck, racecheck (shared-memory hazards), synccheck (barriers) ------
+# Each tool runs every test that passed plainly; its status kind is the tool's name.
+sanitizer_tools=${SPIKEQUANT_SANITIZER_TOOLS:-memcheck racecheck synccheck}
 if [[ "${SPIKEQUANT_MEMCHECK:-1}" != 0 && -n "$sanitizer" && "$gpu_name" != none ]]; then
-  say "compute-sanitizer memcheck"
-  while IFS=$'\t' read -r kind name status _ _; do
-    [[ $kind == test && $status == passed ]] || continue
-    run memcheck "$name" "logs/memcheck_$name.log" \
-      "$sanitizer" --tool memcheck --error-exitcode 86 --print-limit 20 "$prebuilt/bin/test/$name"
-  done < <(cat "$results")
+  for tool in $sanitizer_tools; do
+    say "compute-sanitizer $tool"
+    while IFS=$'\t' read -r kind name status _ _; do
+      [[ $kind == test && $status == passed ]] || continue
+      run "$tool" "$name" "logs/${tool}_$name.log" \
+        "$sanitizer" --tool "$tool" --error-exitcode 86 --print-limit 20 "$prebuilt/bin/test/$name"
+    done < <(cat "$results")
+  done
 else
-  say "memcheck not run (no device, no compute-sanitizer, or SPIKEQUANT_MEMCHECK=0)"
+  say "compute-sanitizer not run (no device, no compute-sanitizer, or SPIKEQUANT_MEMCHECK=0)"
 fi
 
 # ---- examples ---------------------------------------------------------------------------------
@@ -178,7 +183,8 @@ try:
     summary = json.load(open(os.path.join(out, "summary.json"), encoding="utf-8"))
 except (OSError, ValueError):
     summary = None
-bad = [r for r in rows if r["kind"] in ("test", "memcheck", "example", "build") and r["status"].startswith("failed")]
+# Every kind fails the check (test, build, example, each compute-sanitizer tool) but benchmarks.
+bad = [r for r in rows if r["kind"] != "bench" and r["status"].startswith("failed")]
 report = {
     "device": os.environ["GPU_NAME"],
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -218,7 +224,7 @@ md += ["", "## Benchmarks", "", summary_md, "", "## Commands", "", "```"] + comm
 open(os.path.join(out, "report.md"), "w", encoding="utf-8").write("\n".join(md))
 print("\n".join(md[:8]))
 PY
-if awk -F'\t' '($1=="test"||$1=="memcheck"||$1=="example"||$1=="build") && $3 ~ /^failed/ {f=1} END {exit !f}' "$results"; then
+if awk -F'\t' '$1 != "bench" && $3 ~ /^failed/ {f=1} END {exit !f}' "$results"; then
   say "FAILED (see $out/report.md)"
   exit 1
 fi

@@ -2,7 +2,8 @@
 # SPDX-FileCopyrightText: 2026 spikequant authors
 # SPDX-License-Identifier: MIT
 # The test command: installs dependencies, builds everything (CUDA included when nvcc exists;
-# GPU tests report "skipped" without a device), runs every test, runs the CPU suite again under
+# GPU tests report "skipped" without a device), runs every test, checks the CUDA kernels' resource
+# use and SASS offline (scripts/sass-check.py, when nvcc exists), runs the CPU suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, runs each fuzzer briefly and checks formatting.
 #
 #   scripts/test.sh                 # everything (what CI runs)
@@ -39,6 +40,17 @@ step "tests"
 run_ctest main --test-dir build -j"$jobs"
 
 if [[ -z ${SPIKEQUANT_QUICK:-} ]]; then
+  step "static checks of the CUDA kernels (ptxas -v, SASS; sm_80 and sm_90a, no GPU needed)"
+  # docs/static-checks.md. Exit 77: no nvcc, nothing to check.
+  sass_rc=0
+  python3 scripts/sass-check.py --build-dir build-sass || sass_rc=$?
+  if ((sass_rc == 77)); then
+    echo "static CUDA checks skipped (no nvcc)"
+  elif ((sass_rc != 0)); then
+    echo "static CUDA checks failed (test/static/sass_budgets.json holds the budgets)"
+    exit 1
+  fi
+
   step "CPU tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   # -O1 -g1 (line tables only): readable sanitizer reports at a fraction of a Debug build's
   # compile time; asserts stay on (no NDEBUG).
