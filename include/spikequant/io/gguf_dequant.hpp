@@ -5,10 +5,12 @@
 //!
 //! gguf-py computes in float32 with one rounding per numpy operation, e.g. Q4_K is
 //! `(d * sc) * q - dmin * m` with every product rounded before the subtraction. This file
-//! does the same operations in the same order, and keeps the compiler from fusing a
-//! multiply and an add into one FMA (GCC does so across statements with -ffp-contract=fast,
-//! its default outside ISO mode, once FMA is enabled, e.g. by -march=native), since an FMA
-//! rounds once and would differ in the last bit.
+//! does the same operations in the same order. A compiler may fuse a multiply and the add
+//! after it into an FMA (GCC does with -ffp-contract=fast, its default outside ISO mode, once
+//! FMA is enabled): that changes nothing here, because every product that feeds an addition
+//! is exact in float32 (an fp16 scale, 11 significant bits, times a 6-bit sub-scale times a
+//! value of at most 5 bits has at most 22), so rounding it first is a no-op. The tests check
+//! this under -march=native -ffp-contract=fast too (see docs/gguf.md).
 //!
 //! Block layouts (little-endian; `half` is IEEE binary16; QK_K = 256):
 //! - Q4_0 {half d; u8 qs[16]}: x = d * (nibble - 8); byte j holds elements j (low) and j+16.
@@ -37,23 +39,6 @@ namespace spikequant::inline v0::io {
 
 namespace detail {
 
-//! The product a * b rounded to float and hidden from the optimizer, so `mul(a, b) + c`
-//! rounds twice like numpy instead of becoming one fused multiply-add.
-inline float mul(float a, float b) noexcept {
-  float p = a * b;
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  __asm__("" : "+x"(p));
-#elif defined(__GNUC__) && defined(__aarch64__)
-  __asm__("" : "+w"(p));
-#elif defined(__GNUC__)
-  __asm__("" : "+m"(p));
-#else
-  volatile float v = p;  // MSVC does not contract by default; this keeps it so
-  p = v;
-#endif
-  return p;
-}
-
 inline float half_at(std::byte const* p) noexcept {
   std::uint16_t h = 0;
   std::memcpy(&h, p, 2);
@@ -78,8 +63,8 @@ inline void dequant_q4_1(std::byte const* b, float* y) {
   float const m = half_at(b + 2);
   for (int j = 0; j < 16; ++j) {
     auto const q = u8_at(b + 4, static_cast<std::size_t>(j));
-    y[j] = mul(d, static_cast<float>(q & 0x0F)) + m;
-    y[j + 16] = mul(d, static_cast<float>(q >> 4)) + m;
+    y[j] = d * static_cast<float>(q & 0x0F) + m;
+    y[j + 16] = d * static_cast<float>(q >> 4) + m;
   }
 }
 
@@ -109,7 +94,7 @@ inline void dequant_q5_1(std::byte const* b, float* y) {
   std::uint8_t q[32];
   unpack_q5(b + 4, b + 8, q);
   for (int j = 0; j < 32; ++j) {
-    y[j] = mul(d, static_cast<float>(q[j])) + m;
+    y[j] = d * static_cast<float>(q[j]) + m;
   }
 }
 
@@ -132,7 +117,7 @@ inline void dequant_q2_k(std::byte const* b, float* y) {
     auto const sc = u8_at(scales, static_cast<std::size_t>(i / 16));
     float const dl = d * static_cast<float>(sc & 0x0F);
     float const ml = dmin * static_cast<float>(sc >> 4);
-    y[i] = mul(dl, static_cast<float>(q)) - ml;
+    y[i] = dl * static_cast<float>(q) - ml;
   }
 }
 
@@ -184,7 +169,7 @@ inline void dequant_q45_k(std::byte const* b, std::byte const* qh, std::byte con
       if (qh != nullptr) {
         q |= ((u8_at(qh, static_cast<std::size_t>(l)) >> j) & 1) << 4;
       }
-      y[j * 32 + l] = mul(ds, static_cast<float>(q)) - dm;
+      y[j * 32 + l] = ds * static_cast<float>(q) - dm;
     }
   }
 }
