@@ -208,6 +208,12 @@ def write_model_refs(models_dir):
                 continue
             path = os.path.join(dirpath, fn)
             refdir = path + ".ref"
+            found += 1
+            manifest = os.path.join(refdir, "manifest")
+            if os.path.exists(manifest) and os.path.getmtime(manifest) > max(
+                    os.path.getmtime(path), os.path.getmtime(os.path.abspath(__file__))):
+                print(f"ok       {refdir} (newer than the model and this script)")
+                continue
             os.makedirs(refdir, exist_ok=True)
             r = gguf.GGUFReader(path)
             picked, count = set(), {}
@@ -233,7 +239,6 @@ def write_model_refs(models_dir):
                 f.write("\n".join(lines) + "\n")
             print(f"wrote {refdir}: {len(lines)} tensors, {len(picked)} with rows, "
                   f"types {sorted(x.name for x in count)}")
-            found += 1
     if not found:
         sys.exit(f"no .gguf file under {models_dir}")
 

@@ -307,3 +307,25 @@ TEST_CASE("gguf: an empty array, zero tensors, an empty tensor") {
   CHECK(ge.to_float("zero").empty());
   CHECK(ge.to_float("x") == std::vector<float>(32, 0.0f));
 }
+
+TEST_CASE("gguf: the ggml type table (block geometry as in ggml-common.h)") {
+  // Sizes from the block structs: e.g. block_q4_K = {half d, dmin; u8 scales[12], qs[128]}.
+  CHECK(io::ggml_type_traits(io::GgmlType::kQ8_0).type_size == 34);
+  CHECK(io::ggml_type_traits(io::GgmlType::kQ4_1).type_size == 20);
+  CHECK(io::ggml_type_traits(io::GgmlType::kQ5_0).type_size == 22);
+  CHECK(io::ggml_type_traits(io::GgmlType::kQ2_K).type_size == 84);
+  CHECK(io::ggml_type_traits(io::GgmlType::kQ3_K).type_size == 110);
+  CHECK(io::ggml_type_traits(io::GgmlType::kQ4_K).type_size == 144);
+  CHECK(io::ggml_type_traits(io::GgmlType::kQ5_K).type_size == 176);
+  CHECK(io::ggml_type_traits(io::GgmlType::kQ6_K).type_size == 210);
+  CHECK(io::ggml_type_traits(io::GgmlType::kQ6_K).block_size == 256);
+  CHECK(io::ggml_type_traits(io::GgmlType::kBF16).type_size == 2);
+  CHECK(io::to_string(io::GgmlType::kIQ4_XS) == "IQ4_XS");
+  CHECK_FALSE(io::ggml_type_traits(std::uint32_t{4}).has_value());  // the removed Q4_2
+  CHECK_FALSE(io::ggml_type_traits(std::uint32_t{31}).has_value());
+  CHECK(io::to_string(static_cast<io::GgmlType>(31)) == "?");
+  std::vector<float> y(1);
+  std::vector<std::byte> none;
+  SPIKEQUANT_CHECK_ERROR_KIND(
+      io::dequantize(static_cast<io::GgmlType>(31), none, y), ErrorKind::kUnsupported);
+}

@@ -112,9 +112,11 @@ inline constexpr std::optional<GgmlTypeTraits> ggml_type_traits(std::uint32_t id
   return std::nullopt;
 }
 
-//! The table row of a type (always found for the enumerators above).
+//! The table row of a type; for a value outside the enumerators (a cast from a raw id that
+//! was not checked) a row named "?" with type_size 0, so nothing is read through it.
 inline constexpr GgmlTypeTraits ggml_type_traits(GgmlType type) noexcept {
-  return *ggml_type_traits(static_cast<std::uint32_t>(type));
+  auto const t = ggml_type_traits(static_cast<std::uint32_t>(type));
+  return t ? *t : GgmlTypeTraits{type, "?", 1, 0};
 }
 
 //! ggml's name of a type ("Q4_K").
