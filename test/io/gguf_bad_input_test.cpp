@@ -193,7 +193,7 @@ TEST_CASE("gguf bad input: tensor infos") {
   refused(b.bytes(), ErrorKind::kFormat, "tensor name is not valid UTF-8");
 }
 
-TEST_CASE("gguf bad input: unsupported types parse; converting them is kUnsupported") {
+TEST_CASE("gguf bad input: unsupported types parse and converting them is kUnsupported") {
   GgufBuilder b;
   b.tensor("iq", {256}, 16, std::vector<std::byte>(66));  // IQ2_XXS
   auto const g = io::Gguf::parse(b.bytes());

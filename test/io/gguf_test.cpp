@@ -113,7 +113,7 @@ TEST_CASE("gguf: every block type dequantizes bit-exactly like gguf.quants.dequa
                    "Q6_K"});
 }
 
-TEST_CASE("gguf: hand-computed blocks (Q8_0, Q4_0, Q4_1, Q6_K) give the formula's values") {
+TEST_CASE("gguf: hand-computed Q8_0 Q4_0 Q4_1 and Q6_K blocks give the formula values") {
   // Independent of gguf-py: values worked out from the block layouts in ggml-quants.c.
   std::vector<std::byte> q8;
   append_pod(q8, std::uint16_t{0x3800});  // d = 0.5
@@ -246,7 +246,7 @@ TEST_CASE("gguf: metadata of every value type as gguf-py wrote it") {
   CHECK(keys.size() == 28);  // architecture, alignment and our 26
 }
 
-TEST_CASE("gguf: tensors of 1 to 4 dimensions, in ggml order, aligned to 64") {
+TEST_CASE("gguf: tensors of 1 to 4 dimensions in ggml order aligned to 64") {
   auto const g = io::Gguf::open(fixture("metadata.gguf"));
   REQUIRE(g.tensors().size() == 4);
   CHECK(g.tensor("d1").ne == std::vector<std::int64_t>{6});
@@ -275,7 +275,7 @@ TEST_CASE("gguf: tensors of 1 to 4 dimensions, in ggml order, aligned to 64") {
   SPIKEQUANT_CHECK_ERROR_KIND(g.tensor("missing"), ErrorKind::kFormat);
 }
 
-TEST_CASE("gguf: version 2 reads like version 3; in-memory parse equals the mapped file") {
+TEST_CASE("gguf: version 2 reads like version 3 and parse from memory equals the mapped file") {
   auto bytes = spikequant_test::slurp(fixture("metadata.gguf"));
   auto const v3 = io::Gguf::parse(bytes);
   std::uint32_t const two = 2;
@@ -290,7 +290,7 @@ TEST_CASE("gguf: version 2 reads like version 3; in-memory parse equals the mapp
   CHECK(mapped.to_float("d2") == v3.to_float("d2"));
 }
 
-TEST_CASE("gguf: an empty array, zero tensors, an empty tensor") {
+TEST_CASE("gguf: empty arrays and zero tensors and an empty tensor") {
   spikequant_test::GgufBuilder b;
   b.kv_array("a.empty", 5, 0, {});
   b.kv_array("a.strs", 8, 0, {});
