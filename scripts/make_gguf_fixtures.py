@@ -16,7 +16,9 @@ llama.cpp's own Python reader/writer) and its reference dequantization.
   python3 scripts/make_gguf_fixtures.py --model-refs MODELS_DIR
       for each real model GGUF under MODELS_DIR (see scripts/download-models.sh), writes
       <file>.ref/manifest (every tensor: name, type, shape, a checksum of gguf-py's
-      dequantization) and <file>.ref/<i>.f32 (first and last rows of a few tensors), for
+      dequantization) and <file>.ref/<i>.f32 (first and last rows of a few tensors), and
+      for Llama files layer 0's attn_q / attn_k as transformers loads them (Q/K row
+      permutation undone; installs transformers, without torch, when missing), for
       test/io/gguf_model_test.cpp.
 
 Needs gguf==0.19.0 and numpy. When they are not importable the script makes a venv under
@@ -197,6 +199,37 @@ def checksum(values):
     return int(np.sum(bits * weights, dtype=np.uint64))
 
 
+def write_unpermuted(r, refdir):
+    """Layer 0's attn_q / attn_k as transformers loads them from this GGUF (its
+    LlamaTensorProcessor undoes llama.cpp's Q/K row permutation): `<file>.ref/unpermuted` has
+    `name n_head checksum rows file` lines, <file> the first `rows` rows."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        from transformers.modeling_gguf_pytorch_utils import LlamaTensorProcessor
+    except ImportError:
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "transformers"])
+        from transformers.modeling_gguf_pytorch_utils import LlamaTensorProcessor
+    def field(key):
+        return int(r.fields[key].parts[-1][0])
+    heads = field("llama.attention.head_count")
+    kv_heads = field("llama.attention.head_count_kv")
+    proc = LlamaTensorProcessor(config={"num_attention_heads": heads,
+                                        "num_key_value_heads": kv_heads})
+    lines = []
+    for t in r.tensors:
+        if t.name not in ("blk.0.attn_q.weight", "blk.0.attn_k.weight"):
+            continue
+        deq = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type)
+        hf = proc.process(deq, t.name).weights
+        fn = t.name.replace(".", "_") + ".unpermuted.f32"
+        rows = 64
+        hf[:rows].astype("<f4").tofile(os.path.join(refdir, fn))
+        n_head = heads if ".attn_q." in t.name else kv_heads
+        lines.append(f"{t.name} {n_head} {checksum(hf)} {rows} {fn}")
+    with open(os.path.join(refdir, "unpermuted"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def write_model_refs(models_dir):
     """Per model: manifest lines `name type ne0,ne1,.. n_elements checksum [head tail file]`
     for every tensor, and for a few tensors (the first two of each type, the largest, the
@@ -235,6 +268,9 @@ def write_model_refs(models_dir):
                         os.path.join(refdir, f"{i}.f32"))
                     line += f" {head} {tail} {i}.f32"
                 lines.append(line)
+            arch = bytes(r.fields["general.architecture"].parts[-1]).decode()
+            if arch == "llama":
+                write_unpermuted(r, refdir)
             with open(os.path.join(refdir, "manifest"), "w") as f:
                 f.write("\n".join(lines) + "\n")
             print(f"wrote {refdir}: {len(lines)} tensors, {len(picked)} with rows, "

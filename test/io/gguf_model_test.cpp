@@ -7,7 +7,9 @@
 //! scripts/download-models.sh fetches them and writes the references.
 #include "io_test_util.hpp"
 #include "spikequant/io/gguf.hpp"
+#include "spikequant/io/gguf_permute.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -112,6 +114,35 @@ void compare_with_gguf_py(io::Gguf const& g, std::filesystem::path const& path) 
       " also row by row)");
 }
 
+// Layer 0's attn_q / attn_k un-permuted against transformers' reading of the same file.
+void compare_unpermuted_with_transformers(io::Gguf const& g, std::filesystem::path const& path) {
+  auto const refdir = std::filesystem::path(path.string() + ".ref");
+  std::ifstream in(refdir / "unpermuted");
+  if (!in.is_open()) {
+    MESSAGE("skipped: no transformers reference in '", refdir.string(), "'");
+    return;
+  }
+  std::string name, file;
+  std::int64_t n_head = 0;
+  std::uint64_t sum = 0;
+  std::size_t rows = 0, n = 0;
+  while (in >> name >> n_head >> sum >> rows >> file) {
+    CAPTURE(name);
+    auto const& t = g.tensor(name);
+    auto w = g.to_float(t);
+    io::unpermute_llama_qk(w, t.rows(), t.row_length(), n_head);
+    CHECK(checksum(w) == sum);
+    auto const want = spikequant_test::fread_floats(
+        refdir / file, 0, rows * static_cast<std::size_t>(t.row_length()));
+    CHECK(std::equal(want.begin(), want.end(), w.begin()));
+    ++n;
+  }
+  CHECK(n == 2);
+  MESSAGE(
+      path.filename().string(),
+      ": layer 0 attn_q and attn_k un-permuted equal transformers' reading");
+}
+
 }  // namespace
 
 TEST_SUITE("slow") {
@@ -143,6 +174,7 @@ TEST_SUITE("slow") {
     CHECK(g.tensor("blk.0.ffn_down.weight").type == io::GgmlType::kQ4_1);
     CHECK(g.find_tensor("output.weight") == nullptr);  // tied embeddings
     compare_with_gguf_py(g, path);
+    compare_unpermuted_with_transformers(g, path);
   }
 
   TEST_CASE("gguf model: Gemma-3-270M Q4_K_M reads like gguf-py") {

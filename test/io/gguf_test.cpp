@@ -6,6 +6,7 @@
 #include "gguf_builder.hpp"
 #include "io_test_util.hpp"
 #include "spikequant/io/gguf.hpp"
+#include "spikequant/io/gguf_permute.hpp"
 
 #include <bit>
 #include <cmath>
@@ -328,4 +329,35 @@ TEST_CASE("gguf: the ggml type table (block geometry as in ggml-common.h)") {
   std::vector<std::byte> none;
   SPIKEQUANT_CHECK_ERROR_KIND(
       io::dequantize(static_cast<io::GgmlType>(31), none, y), ErrorKind::kUnsupported);
+}
+
+TEST_CASE("gguf: unpermute_llama_qk inverts llama.cpp's converter permutation") {
+  // The converter's permute, written out from its numpy: w.reshape(n_head, 2, d / 2, cols)
+  // .swapaxes(1, 2) puts HF row h*d + j*(d/2) + i at GGUF row h*d + 2i + j.
+  std::int64_t const n_head = 3, d = 8, cols = 5, rows = n_head * d;
+  std::vector<float> hf(static_cast<std::size_t>(rows * cols));
+  for (std::size_t k = 0; k < hf.size(); ++k) {
+    hf[k] = static_cast<float>(k);
+  }
+  std::vector<float> gguf(hf.size());
+  for (std::int64_t h = 0; h < n_head; ++h) {
+    for (std::int64_t j = 0; j < 2; ++j) {
+      for (std::int64_t i = 0; i < d / 2; ++i) {
+        for (std::int64_t c = 0; c < cols; ++c) {
+          gguf[static_cast<std::size_t>((h * d + 2 * i + j) * cols + c)] =
+              hf[static_cast<std::size_t>((h * d + j * (d / 2) + i) * cols + c)];
+        }
+      }
+    }
+  }
+  CHECK(gguf != hf);
+  io::unpermute_llama_qk(gguf, rows, cols, n_head);
+  CHECK(gguf == hf);
+  // transformers' reverse_permute_weights on an 8 x 1 matrix with 2 heads (printed by it):
+  // rows 0, 2, 1, 3, 4, 6, 5, 7.
+  std::vector<float> w{0, 1, 2, 3, 4, 5, 6, 7};
+  io::unpermute_llama_qk(w, 8, 1, 2);
+  CHECK(w == std::vector<float>{0, 2, 1, 3, 4, 6, 5, 7});
+  SPIKEQUANT_CHECK_ERROR_KIND(io::unpermute_llama_qk(w, 8, 1, 3), ErrorKind::kInvalidArgument);
+  SPIKEQUANT_CHECK_ERROR_KIND(io::unpermute_llama_qk(w, 4, 1, 2), ErrorKind::kInvalidArgument);
 }
