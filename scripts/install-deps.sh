@@ -7,6 +7,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make git python3              # build
+  python3-pip python3-venv                 # scripts/download-models.sh, make_gguf_fixtures.py
   libeigen3-dev                            # CPU reference backend
   doctest-dev                              # tests
   libbenchmark-dev                         # benchmarks

@@ -11,7 +11,7 @@
 #   scripts/run-fuzzers.sh build-fuzz 20
 #
 # Seeds: llama2.c / tokenizer files from $SPIKEQUANT_DATA (or ../shared/data) when present,
-# plus small synthetic files this script writes, plus the committed HF fixtures.
+# plus small synthetic files this script writes, plus the committed HF and GGUF fixtures.
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
@@ -25,7 +25,7 @@ data=${SPIKEQUANT_DATA:-$root/../shared/data}
 work=$(mktemp -d "${TMPDIR:-/tmp}/spikequant-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-fuzzers=(llama2c safetensors tokenizer_bin hf_config)
+fuzzers=(llama2c safetensors tokenizer_bin hf_config gguf)
 for f in "${fuzzers[@]}"; do
   [[ -x "$build/test/fuzz/fuzz_$f" ]] || { echo "missing $build/test/fuzz/fuzz_$f (build with -DSPIKEQUANT_BUILD_FUZZERS=ON and clang++)" >&2; exit 2; }
   mkdir -p "$work/seeds/$f" "$work/corpus/$f" "$work/artifacts/$f"
@@ -75,6 +75,7 @@ for d in "$root"/test/fixtures/hf/*/; do
   [[ -f "$d/model.safetensors.index.json" ]] && cp "$d/model.safetensors.index.json" "$work/seeds/hf_config/$n-index.json"
 done
 cp "$root/test/fixtures/hf/mistral/model.safetensors" "$work/seeds/safetensors/mistral.safetensors"
+cp "$root"/test/fixtures/gguf/*.gguf "$work/seeds/gguf/"
 
 # --- run --------------------------------------------------------------------------------
 status=0

