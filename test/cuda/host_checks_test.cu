@@ -138,9 +138,9 @@ TEST_CASE("GluQuantize and RmsNormQuantize reject mismatched shapes and bad eps"
 
 TEST_CASE("runtime checks: alignment, error messages, device_count never throws") {
   CHECK(kind_of([&] {
-          sqc::require_aligned(reinterpret_cast<char*>(g_x) + 4, 16, "x");
+          sq::require_aligned(reinterpret_cast<char*>(g_x) + 4, 16, "x");
         }) == sq::ErrorKind::kAlignment);
-  CHECK_NOTHROW(sqc::require_aligned(g_x, 16, "x"));
+  CHECK_NOTHROW(sq::require_aligned(g_x, 16, "x"));
   try {
     SPIKEQUANT_CUDA_CHECK(cudaErrorInvalidValue);
     FAIL("no throw");
