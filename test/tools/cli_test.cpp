@@ -244,12 +244,24 @@ TEST_CASE("bad input: one-line errors and non-zero exits, never a crash") {
 }
 
 TEST_CASE("--help for every subcommand") {
-  for (std::string const cmd : {"tokenize", "generate", "eval"}) {
+  // The commands main.cpp registers (its header comment lists the same five): each has a
+  // usage text and is listed, in this order, by the top-level --help.
+  auto const top = run("--help");
+  CHECK(top.rc == 0);
+  std::size_t last = 0;
+  for (std::string const cmd : {"tokenize", "generate", "eval", "calibrate", "report"}) {
+    CAPTURE(cmd);
     auto const r = run(cmd + " --help");
     CHECK(r.rc == 0);
     CHECK(r.out.find("usage: spikequant " + cmd) != std::string::npos);
+    std::size_t const at = top.out.find("\n  " + cmd + " ");
+    REQUIRE(at != std::string::npos);
+    CHECK(at > last);
+    last = at;
   }
-  auto const top = run("--help");
-  CHECK(top.rc == 0);
-  CHECK(top.out.find("eval") != std::string::npos);
+  // eval's calibration flags are part of eval itself, not an optional extension.
+  auto const eval = run("eval --help");
+  for (std::string const flag : {"--qfem", "--qfep", "--smoothquant", "--recipe"}) {
+    CHECK(eval.out.find(flag) != std::string::npos);
+  }
 }

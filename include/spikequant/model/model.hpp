@@ -12,11 +12,12 @@
 //! attention soft-capping.
 #pragma once
 
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/exclude.hpp"
+#include "spikequant/core/linear_mode.hpp"
 #include "spikequant/core/matrix_ref.hpp"
 #include "spikequant/core/module.hpp"
-#include "spikequant/core/policy.hpp"
 #include "spikequant/cpu/glu.hpp"
 #include "spikequant/cpu/linear.hpp"
 #include "spikequant/cpu/quantize.hpp"
@@ -403,7 +404,7 @@ public:
             ModuleKind::kUp,
             xb.ref(),
             {{ModuleKind::kGate, gate.ref()}, {ModuleKind::kUp, up.ref()}});
-        cpu::glu(glu_kind(), gate.ref(), up.ref(), act.ref());
+        cpu::glu(config().activation, gate.ref(), up.ref(), act.ref());
         run.group(l, ModuleKind::kDown, act.ref(), {{ModuleKind::kDown, proj.ref()}});
       } else {
         moe_ffn(run, lw, xb.ref(), proj.ref());
@@ -515,11 +516,6 @@ private:
         " layers");
   }
 
-  [[nodiscard]] cpu::GluKind glu_kind() const noexcept {
-    return config().activation == GluActivation::kSilu ? cpu::GluKind::kSwiGlu
-                                                       : cpu::GluKind::kGeGlu;
-  }
-
   //! The routing of one MoE layer: per expert, the forward rows routed to it (ascending) and
   //! their weights.
   struct Routing {
@@ -610,7 +606,7 @@ private:
           xe.ref(),
           {{ModuleKind::kGate, gate.ref()}, {ModuleKind::kUp, up.ref()}},
           e);
-      cpu::glu(glu_kind(), gate.ref(), up.ref(), act.ref());
+      cpu::glu(config().activation, gate.ref(), up.ref(), act.ref());
       run.group(run.ctx.layer, ModuleKind::kDown, act.ref(), {{ModuleKind::kDown, ye.ref()}}, e);
       run.ctx.rows = {};
       for (std::int64_t r = 0; r < n; ++r) {
