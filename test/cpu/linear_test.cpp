@@ -3,6 +3,7 @@
 //! @file cpu::linear_float / linear_w8a16 / linear_w8a8 (AQ1, AQ2, AQ3) against naive loops
 //! that quantize with the documented formulas, plus per-scheme error budgets vs float.
 #include "cpu/reference.hpp"
+#include "spikequant/core/linear_mode.hpp"
 #include "spikequant/cpu/linear.hpp"
 
 #include <array>
