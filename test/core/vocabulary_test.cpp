@@ -39,10 +39,14 @@ TEST_CASE("ActScheme: the documented names, and every spelling parses back") {
   CHECK(short_name(ActScheme::kPerToken) == "per-token");
   CHECK(short_name(ActScheme::kPerTensor) == "per-tensor");
   CHECK(short_name(ActScheme::kStatic) == "static");
+  CHECK(paper_name(ActScheme::kPerToken) == "AQ1");
+  CHECK(paper_name(ActScheme::kPerTensor) == "AQ2");
+  CHECK(paper_name(ActScheme::kStatic) == "AQ3");
   for (ActScheme s : kAllActSchemes) {
     CAPTURE(to_string(s));
     CHECK(parse_act_scheme(to_string(s)) == s);
     CHECK(parse_act_scheme(short_name(s)) == s);
+    CHECK(parse_act_scheme(paper_name(s)) == s);
   }
   // The paper's Table 3 column names, in either case.
   CHECK(parse_act_scheme("aq1") == ActScheme::kPerToken);
@@ -83,7 +87,7 @@ TEST_CASE("dispatch(ActScheme) calls f with the policy the scheme names") {
   CHECK(contains(msg, "7"));
 }
 
-TEST_CASE("LinearMode: names round-trip; bad names are an Error naming the valid ones") {
+TEST_CASE("LinearMode: names round-trip, bad names are an Error naming the valid ones") {
   CHECK(to_string(LinearMode::kFloat) == "fp32");
   CHECK(to_string(LinearMode::kW8A16) == "w8a16");
   CHECK(to_string(LinearMode::kW8A8) == "w8a8");

@@ -1,9 +1,9 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file ActScheme: the run-time name of the paper's three activation policies (AQ1/AQ2/AQ3),
-//! its one spelling table (to_string / short_name / parse_act_scheme) and the two directions
-//! of the mapping to the compile-time policies: act_scheme_of<P> and dispatch(scheme, f).
-//! Backends instantiate on the policy types; the command line, plans and recipes carry the
+//! its one spelling table (to_string / short_name / paper_name / parse_act_scheme) and the two
+//! directions of the mapping to the compile-time policies: act_scheme_of<P> and dispatch(scheme,
+//! f). Backends instantiate on the policy types; the command line, plans and recipes carry the
 //! enum, and dispatch is the one place the two meet.
 #pragma once
 
@@ -25,10 +25,10 @@ enum class ActScheme { kPerToken, kPerTensor, kStatic };
 namespace detail {
 struct ActSchemeSpelling {
   ActScheme scheme;
-  std::string_view name;        //!< to_string: "w8a8-per-token"
-  std::string_view short_name;  //!< short_name: "per-token" (BMM settings)
-  std::string_view paper_name;  //!< "aq1" (the paper's Table 3 columns; also "AQ1")
-  std::string_view paper_upper;
+  std::string_view name;         //!< to_string: "w8a8-per-token"
+  std::string_view short_name;   //!< short_name: "per-token" (BMM settings)
+  std::string_view paper_lower;  //!< "aq1", also accepted by parse_act_scheme
+  std::string_view paper_upper;  //!< paper_name: "AQ1" (the paper's Table 3 columns)
 };
 inline constexpr std::array<ActSchemeSpelling, 3> kActSchemeSpellings = {{
     {ActScheme::kPerToken, "w8a8-per-token", "per-token", "aq1", "AQ1"},
@@ -62,11 +62,21 @@ inline constexpr std::string_view short_name(ActScheme s) noexcept {
   return "unknown";
 }
 
+//! "AQ1" / "AQ2" / "AQ3": the paper's Table 3 column names (reports, plots).
+inline constexpr std::string_view paper_name(ActScheme s) noexcept {
+  for (auto const& sp : detail::kActSchemeSpellings) {
+    if (sp.scheme == s) {
+      return sp.paper_upper;
+    }
+  }
+  return "unknown";
+}
+
 //! Parses to_string's names, short_name's names and the paper's "aq1".."aq3" ("AQ1".."AQ3");
 //! nullopt for anything else.
 inline constexpr std::optional<ActScheme> try_parse_act_scheme(std::string_view s) noexcept {
   for (auto const& sp : detail::kActSchemeSpellings) {
-    if (s == sp.name || s == sp.short_name || s == sp.paper_name || s == sp.paper_upper) {
+    if (s == sp.name || s == sp.short_name || s == sp.paper_lower || s == sp.paper_upper) {
       return sp.scheme;
     }
   }

@@ -36,9 +36,11 @@ struct QuantizedWeight {
 //! Quantizes a float weight (out, in) per output channel through the weight policy W (absmax
 //! scales by default: PerChannelWeightInt8).
 template <WeightPolicy W = PerChannelWeightInt8>
-requires std::same_as<typename W::Granularity, granularity::PerChannel> &&
-    ReducibleEstimator<typename W::Estimator>
-        QuantizedWeight quantize_weight(MatrixRef<float const> w) {
+QuantizedWeight quantize_weight(MatrixRef<float const> w) {
+  static_assert(
+      std::same_as<typename W::Granularity, granularity::PerChannel>,
+      "quantize_weight: QuantizedWeight holds one scale per output channel, so W must be "
+      "per-channel");
   auto q = quantize_dynamic<granularity::PerChannel>(w, typename W::Estimator{});
   return {w.rows, w.cols, std::move(q.codes), std::move(q.scales)};
 }
