@@ -153,6 +153,22 @@ TEST_CASE("eval --json: fp32 and W8A8 perplexities of TinyStories are sane") {
   CHECK(nlohmann::json::parse(a.out).at("nll") == nlohmann::json::parse(b.out).at("nll"));
 }
 
+TEST_CASE("--scheme takes every spelling of parse_act_scheme, with the same result") {
+  std::string const base =
+      "eval --text " + quote(tinystories().string()) + " --max-tokens 600 --json --scheme ";
+  auto const full = run(base + "w8a8-per-tensor");
+  REQUIRE(full.rc == 0);
+  double const nll = nlohmann::json::parse(full.out).at("nll").get<double>();
+  for (std::string const name : {"aq2", "AQ2", "per-tensor"}) {
+    CAPTURE(name);
+    auto const r = run(base + name);
+    REQUIRE(r.rc == 0);
+    auto const j = nlohmann::json::parse(r.out);
+    CHECK(j.at("scheme") == name);  // recorded as typed
+    CHECK(j.at("nll").get<double>() == nll);
+  }
+}
+
 TEST_CASE("eval --bmm: BMM quantization of q/k/v changes the perplexity and is recorded") {
   std::string const base =
       "eval --text " + quote(tinystories().string()) + " --max-tokens 1024 --seq-len 64 --json";
