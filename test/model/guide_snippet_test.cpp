@@ -94,10 +94,10 @@ TEST_CASE("guide snippet: per-tensor logits and static-W8A8 perplexity on storie
   double const fp32_ppl = std::exp(nll / static_cast<double>(scored));
   double const logit_err = spikequant_test::rel_l2(logits, ref);
   MESSAGE("per-tensor logit rel L2 ", logit_err, "; ppl static ", ppl, " fp32 ", fp32_ppl);
-  // Budgets: W8A8 per-tensor logits stay within 5% (relative L2) of float on a 64-token
-  // window, and static W8A8 perplexity within 5% of float (the guide's full-text table has
-  // 5.7530 vs 5.6959, +1%); both loose enough to survive reordering, tight enough to catch
-  // a plan that is not applied (0) or scales that are wrong (far above).
+  // Budgets: W8A8 per-tensor logits within 5% (relative L2) of float on this 64-token window
+  // (measured 0.033), static W8A8 perplexity within 5% of float (measured 5.331 vs 5.265,
+  // +1.3%; the guide's full-text table has +1%). Deterministic inputs, so the margins only
+  // absorb summation-order changes; a plan that is not applied gives 0, wrong scales far more.
   CHECK(logit_err > 0.0);
   CHECK(logit_err < 0.05);
   CHECK(ppl > fp32_ppl * 0.95);
