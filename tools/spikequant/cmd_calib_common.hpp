@@ -1,11 +1,12 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file Shared pieces of the calibration subcommands: planted-spike options, token text,
-//! the --qfem / --qfep / --smoothquant eval flags (an EvalExtension of cmd_eval.hpp).
+//! the --qfem / --qfep / --smoothquant / --recipe eval flags (add_eval_calib_options and
+//! configure_eval_calib, which run_eval calls).
 #pragma once
 
-#include "cmd_eval.hpp"
 #include "common.hpp"
+#include "eval_setup.hpp"
 #include "spikequant/calib/pipeline.hpp"
 #include "spikequant/calib/recipe.hpp"
 
@@ -365,7 +366,7 @@ inline void configure_eval_calib(EvalSetup& s) {
   }
   if (qfem != "off" || (s.scheme.act && loaded && !loaded->excluded.empty())) {
     for (auto const& id : excluded) {
-      s.plan.set_mode(id, sq::llama::LinearMode::kW8A16);
+      s.plan.set_mode(id, sq::LinearMode::kW8A16);
     }
     s.json["excluded_modules"] = module_names(excluded);
     s.json["excluded_groups"] = calib::group_representatives(excluded).size();
@@ -380,7 +381,7 @@ inline void configure_eval_calib(EvalSetup& s) {
       for (auto const& id : ids) {
         auto const q = s.plan.get(id);
         sq::require(
-            q.mode != sq::llama::LinearMode::kW8A8 || q.act != sq::ActScheme::kStatic ||
+            q.mode != sq::LinearMode::kW8A8 || q.act != sq::ActScheme::kStatic ||
                 loaded->static_scales.contains(id),
             sq::ErrorKind::kFormat,
             "recipe: static_scales has no scale for ",

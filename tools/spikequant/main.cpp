@@ -1,22 +1,24 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file The `spikequant` command: run LLaMA-family models under W8A8 schemes.
+//! @file The `spikequant` command: run LLaMA-family models under W8A8 schemes. Every command
+//! is registered in make_registry() below, and only there:
 //!
-//!   spikequant tokenize --text "Once upon a time"
-//!   spikequant generate [--model M] [--prompt P] [--steps N] [--temperature T] [--scheme S]
-//!   spikequant eval --text FILE [--scheme fp32|w8a8-per-token|w8a8-per-tensor|w8a8-static]
+//!   spikequant tokenize  --text "Once upon a time"
+//!   spikequant generate  [--model M] [--prompt P] [--steps N] [--temperature T] [--scheme S]
+//!   spikequant eval      --text FILE [--scheme fp32|w8a8-per-token|w8a8-per-tensor|w8a8-static]
+//!                        [--bmm ...] [--qfem ...] [--qfep ...] [--smoothquant A] [--recipe F]
+//!   spikequant calibrate --calib FILE [--json OUT] [--plots DIR] [--recipe OUT] [--plant-spikes F]
+//!   spikequant report    [--out DIR] [--seq-len L] [--calib-tokens N] [--eval-tokens N]
 //!
+//! `spikequant <command> --help` lists each command's options.
 //! Exit codes: 0 success, 1 runtime error (bad file, bad token id), 2 usage error. Every error
 //! is one line on stderr: "spikequant: error: ...".
+#include "cmd_calibrate.hpp"
 #include "cmd_eval.hpp"
 #include "cmd_generate.hpp"
+#include "cmd_report.hpp"
 #include "cmd_tokenize.hpp"
 #include "commands.hpp"
-
-#if __has_include("calib_commands.hpp")
-#  include "calib_commands.hpp"  // register_calib_commands(Registry&): calibrate, report, eval flags
-#  define SPIKEQUANT_TOOL_HAS_CALIB 1
-#endif
 
 #include <cstdio>
 #include <exception>
@@ -38,6 +40,21 @@ void print_help(spikequant_tool::Registry const& r) {
                "models/stories260K/stories260K.bin and its tokenizer tok512.bin.\n";
 }
 
+//! The one list of commands (name, --help summary, entry point), in --help order.
+spikequant_tool::Registry make_registry() {
+  using namespace spikequant_tool;
+  Registry r;
+  r.add({"tokenize", "print the token ids of a text", run_tokenize});
+  r.add({"generate", "generate text from a prompt (greedy or sampled)", run_generate});
+  r.add({"eval", "perplexity under fp32 or a W8A8 scheme", run_eval});
+  r.add({"calibrate", "token-wise scale statistics, r(m), top tokens, plots", run_calibrate});
+  r.add(
+      {"report",
+       "the paper's Table 3 analog on stories260K (real and planted spikes)",
+       run_report});
+  return r;
+}
+
 int error_exit(int code, std::string const& message) {
   std::fprintf(stderr, "spikequant: error: %s\n", spikequant_tool::one_line(message).c_str());
   return code;
@@ -47,13 +64,7 @@ int error_exit(int code, std::string const& message) {
 
 int main(int argc, char** argv) {
   using namespace spikequant_tool;
-  Registry registry;
-  register_tokenize(registry);
-  register_generate(registry);
-  register_eval(registry);
-#if defined(SPIKEQUANT_TOOL_HAS_CALIB)
-  register_calib_commands(registry);
-#endif
+  Registry const registry = make_registry();
   std::vector<std::string> const words(argv + 1, argv + argc);
   try {
     if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {

@@ -5,10 +5,10 @@
 //! fake quantization of q / k / v (QuantPlan::bmm).
 #pragma once
 
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/granularity.hpp"
 #include "spikequant/core/matrix_ref.hpp"
-#include "spikequant/core/policy.hpp"
 #include "spikequant/cpu/quantize.hpp"
 #include "spikequant/model/config.hpp"
 #include "spikequant/model/kv_cache.hpp"

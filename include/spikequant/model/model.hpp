@@ -12,11 +12,12 @@
 //! attention soft-capping.
 #pragma once
 
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/exclude.hpp"
+#include "spikequant/core/linear_mode.hpp"
 #include "spikequant/core/matrix_ref.hpp"
 #include "spikequant/core/module.hpp"
-#include "spikequant/core/policy.hpp"
 #include "spikequant/cpu/glu.hpp"
 #include "spikequant/cpu/linear.hpp"
 #include "spikequant/cpu/quantize.hpp"
@@ -335,7 +336,7 @@ public:
             ModuleKind::kUp,
             xb.ref(),
             {{ModuleKind::kGate, gate.ref()}, {ModuleKind::kUp, up.ref()}});
-        cpu::glu(glu_kind(), gate.ref(), up.ref(), act.ref());
+        cpu::glu(config().activation, gate.ref(), up.ref(), act.ref());
         run.group(l, ModuleKind::kDown, act.ref(), {{ModuleKind::kDown, proj.ref()}});
       } else {
         moe_ffn(run, lw, xb.ref(), proj.ref());
@@ -428,11 +429,6 @@ private:
     }
   };
 
-  [[nodiscard]] cpu::GluKind glu_kind() const noexcept {
-    return config().activation == GluActivation::kSilu ? cpu::GluKind::kSwiGlu
-                                                       : cpu::GluKind::kGeGlu;
-  }
-
   //! Mixtral's sparse MoE FFN (transformers' MixtralSparseMoeBlock) on the FFN-norm output
   //! xb (T, dim), writing out (T, dim):
   //! 1. route_experts() picks experts_per_token experts and their weights per row;
@@ -470,7 +466,7 @@ private:
           xe.ref(),
           {{ModuleKind::kGate, gate.ref()}, {ModuleKind::kUp, up.ref()}},
           e);
-      cpu::glu(glu_kind(), gate.ref(), up.ref(), act.ref());
+      cpu::glu(config().activation, gate.ref(), up.ref(), act.ref());
       run.group(run.ctx.layer, ModuleKind::kDown, act.ref(), {{ModuleKind::kDown, ye.ref()}}, e);
       run.ctx.rows = {};
       for (std::int64_t r = 0; r < n; ++r) {

@@ -4,10 +4,10 @@
 //! dynamic per-tensor (AQ2) and static per-tensor (AQ3), from f32 / f16 / bf16 rows.
 #pragma once
 
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/matrix_ref.hpp"
 #include "spikequant/core/numeric.hpp"
-#include "spikequant/core/policy.hpp"
 #include "spikequant/core/status.hpp"
 #include "spikequant/cuda/kernel/quantize_rows.cuh"
 #include "spikequant/cuda/runtime/check.cuh"
