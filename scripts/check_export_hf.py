@@ -212,7 +212,7 @@ def check_case(name, cli, model, recipe, tokens, hf_source, work):
     out = os.path.join(work, name)
     ref_path = out + ".reference.json"
     shutil.rmtree(out, ignore_errors=True)
-    sq(["export", "--model", model, "--recipe", recipe, "--out", out, "--max-shard-size", "1",
+    sq(["export", "--model", model, "--recipe", recipe, "--out", out, "--max-shard-size", "64KB",
         "--reference-logits", ref_path, "--tokens", " ".join(map(str, tokens))], cli)
     ref = json.load(open(ref_path))
     cfg = json.load(open(os.path.join(out, "config.json")))

@@ -356,6 +356,7 @@ TEST_CASE("export: stories260K (llama2.c) gets a LlamaConfig and rotate-half q/k
   CHECK(cfg["model_type"] == "llama");
   CHECK(cfg["num_key_value_heads"] == 4);
   CHECK(cfg["tie_word_embeddings"] == true);
+  CHECK(cfg["rms_norm_eps"] == 1e-5);  // the float 1e-5 written in its shortest form
   ExportedFiles const f(dir.path());
   CHECK_FALSE(f.where.contains("lm_head.weight"));
   // v and o are not permuted: byte-identical to the library's codes.

@@ -85,6 +85,17 @@ TEST_CASE("export: AQ2 is refused with the alternatives, usage mistakes exit 2")
   CHECK(ok.out.find("NOT servable by vLLM") != std::string::npos);
   CHECK(ok.err.find("warning: writing w8a8-per-tensor") != std::string::npos);
   check_one_line_error(run("export --model " + q(fixture()) + " --recipe " + q(aq2)), 2, "--out");
+  fs::path const aq1 = write_recipe("aq1s.json", "w8a8-per-token");
+  auto const sharded =
+      run("export --model " + q(fixture()) + " --recipe " + q(aq1) + " --out " + q(out / "s") +
+          " --max-shard-size 16KB");
+  CHECK(sharded.rc == 0);
+  CHECK(fs::exists(out / "s" / "model.safetensors.index.json"));  // the fixture is ~30 KB
+  check_one_line_error(
+      run("export --model " + q(fixture()) + " --recipe " + q(aq1) + " --out " + q(out) +
+          " --max-shard-size 5XB"),
+      2,
+      "--max-shard-size");
   check_one_line_error(
       run("export --model m.gguf --recipe " + q(aq2) + " --out " + q(out)), 1, "GGUF");
   check_one_line_error(

@@ -36,7 +36,12 @@ inline ArgParser export_parser() {
           "allow-unservable",
           "write a scheme vLLM has no INT8 kernel for (w8a8-per-tensor, AQ2) instead of "
           "refusing it")
-      .option("max-shard-size", "MB", "start a new safetensors shard past this size", "5000")
+      .option(
+          "max-shard-size",
+          "SIZE",
+          "start a new safetensors shard past this size: bytes, or with KB, MB, GB "
+          "(decimal, as transformers' max_shard_size)",
+          "5GB")
       .option(
           "dtype",
           "f32|bf16|f16",
@@ -59,6 +64,31 @@ inline ArgParser export_parser() {
 }
 
 namespace detail {
+//! "5GB", "200MB", "64KB", "4096" (bytes) -> bytes; UsageError otherwise.
+inline std::int64_t parse_size(std::string const& s) {
+  std::size_t n = 0;
+  while (n < s.size() && s[n] >= '0' && s[n] <= '9') {
+    ++n;
+  }
+  std::string const unit = s.substr(n);
+  std::int64_t mult = 0;
+  if (unit.empty() || unit == "B") {
+    mult = 1;
+  } else if (unit == "KB") {
+    mult = 1'000;
+  } else if (unit == "MB") {
+    mult = 1'000'000;
+  } else if (unit == "GB") {
+    mult = 1'000'000'000;
+  }
+  std::int64_t v = 0;
+  if (n == 0 || n > 12 || mult == 0 || (v = std::stoll(s.substr(0, n))) <= 0) {
+    throw UsageError(
+        "--max-shard-size: '" + s + "' is not a size > 0 (e.g. 5GB, 200MB, 64KB, 4096)");
+  }
+  return v * mult;
+}
+
 //! The three plans --reference-logits runs (see the option's help).
 inline nlohmann::json reference_logits(
     sq::llama::Model const& m, sq::calib::Recipe const& r, std::vector<int> const& tokens) {
@@ -127,11 +157,7 @@ inline int run_export(std::span<std::string const> words) {
   } else {
     throw UsageError("--dtype: unknown value '" + dtype + "' (expected f32, bf16 or f16)");
   }
-  auto const shard_mb = args.get_int("max-shard-size");
-  if (shard_mb <= 0) {
-    throw UsageError("--max-shard-size must be > 0 (MB)");
-  }
-  opt.max_shard_bytes = shard_mb * 1'000'000;
+  opt.max_shard_bytes = detail::parse_size(args.get("max-shard-size"));
   opt.allow_unservable = args.flag("allow-unservable");
 
   auto const recipe = sq::calib::read_recipe(args.get("recipe"));

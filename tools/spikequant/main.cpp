@@ -5,13 +5,17 @@
 //!   spikequant tokenize --text "Once upon a time"
 //!   spikequant generate [--model M] [--prompt P] [--steps N] [--temperature T] [--scheme S]
 //!   spikequant eval --text FILE [--scheme fp32|w8a8-per-token|w8a8-per-tensor|w8a8-static]
+//!   spikequant export --recipe R --out DIR     (with the calibration commands; docs/serving.md)
+//!   spikequant --version
 //!
 //! Exit codes: 0 success, 1 runtime error (bad file, bad token id), 2 usage error. Every error
-//! is one line on stderr: "spikequant: error: ...".
+//! is one line on stderr: "spikequant: error: ..."; a misspelt command or option
+//! gets a "did you mean" suggestion.
 #include "cmd_eval.hpp"
 #include "cmd_generate.hpp"
 #include "cmd_tokenize.hpp"
 #include "commands.hpp"
+#include "spikequant/version.hpp"
 
 #if __has_include("calib_commands.hpp")
 #  include "calib_commands.hpp"  // register_calib_commands(Registry&): calibrate, report, eval flags
@@ -27,7 +31,8 @@
 namespace {
 
 void print_help(spikequant_tool::Registry const& r) {
-  std::cout << "usage: spikequant <command> [options]   (spikequant <command> --help)\n\n"
+  std::cout << "usage: spikequant <command> [options]   (spikequant <command> --help,\n"
+               "       spikequant --version)\n\n"
                "commands:\n";
   for (auto const& c : r.list()) {
     std::string name = "  " + c.name;
@@ -60,9 +65,20 @@ int main(int argc, char** argv) {
       print_help(registry);
       return words.empty() ? 2 : 0;
     }
+    if (words[0] == "--version" || words[0] == "-V" || words[0] == "version") {
+      std::cout << "spikequant " << SPIKEQUANT_VERSION_MAJOR << "." << SPIKEQUANT_VERSION_MINOR
+                << "." << SPIKEQUANT_VERSION_PATCH << "\n";
+      return 0;
+    }
     Command const* cmd = registry.find(words[0]);
     if (cmd == nullptr) {
-      throw UsageError("unknown command '" + words[0] + "' (see spikequant --help)");
+      std::vector<std::string> names;
+      for (auto const& c : registry.list()) {
+        names.push_back(c.name);
+      }
+      throw UsageError(
+          "unknown command '" + words[0] + "'" + did_you_mean(words[0], names) +
+          " (see spikequant --help)");
     }
     return cmd->run(std::span<std::string const>(words).subspan(1));
   } catch (UsageError const& e) {

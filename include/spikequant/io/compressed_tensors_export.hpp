@@ -26,6 +26,7 @@
 #include "spikequant/io/safetensors_writer.hpp"
 #include "spikequant/model/model.hpp"
 
+#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -81,6 +82,15 @@ inline nlohmann::json quantization_config(calib::Recipe const& r) {
   return qc;
 }
 
+//! A float as the double with the same shortest decimal form (1e-05, not 9.99999974e-06).
+inline double json_float(float v) {
+  char buf[32];
+  auto const r = std::to_chars(buf, buf + sizeof(buf), v);
+  double d = 0.0;
+  std::from_chars(buf, r.ptr, d);
+  return d;
+}
+
 //! A LlamaConfig for a llama2.c model (Hugging Face's convert script writes the same keys).
 inline nlohmann::json llama_config_json(llama::Config const& c) {
   return {
@@ -94,9 +104,9 @@ inline nlohmann::json llama_config_json(llama::Config const& c) {
       {"head_dim", c.head_dim},
       {"vocab_size", c.vocab_size},
       {"max_position_embeddings", c.max_seq_len},
-      {"rms_norm_eps", c.norm_eps},
-      {"rope_theta", c.rope_theta},  // transformers 4; 5 reads rope_parameters
-      {"rope_parameters", {{"rope_theta", c.rope_theta}, {"rope_type", "default"}}},
+      {"rms_norm_eps", json_float(c.norm_eps)},
+      {"rope_theta", json_float(c.rope_theta)},  // transformers 4; 5 reads rope_parameters
+      {"rope_parameters", {{"rope_theta", json_float(c.rope_theta)}, {"rope_type", "default"}}},
       {"tie_word_embeddings", c.tied_embeddings},
       {"hidden_act", "silu"},
       {"attention_bias", false},
