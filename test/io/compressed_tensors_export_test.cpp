@@ -12,6 +12,7 @@
 #include "spikequant/io/llama2c.hpp"
 #include "spikequant/io/safetensors.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <doctest/doctest.h>
@@ -372,4 +373,36 @@ TEST_CASE("export: stories260K (llama2.c) gets a LlamaConfig and rotate-half q/k
   auto cache = back.make_cache(10);
   auto const got = back.forward_all(tokens, cache);
   CHECK(max_abs_diff(got, export_emulation_logits(m, r, tokens)) < 1e-3);
+}
+
+TEST_CASE("export: tokenizer files are copied, float tensors stored as BF16 on request") {
+  spikequant_test::TempDir src("ct_export_src");
+  for (auto const& e : std::filesystem::directory_iterator(llama_fixture())) {
+    std::filesystem::copy_file(e.path(), src / e.path().filename().string());
+  }
+  std::ofstream(src / "tokenizer.json") << "{\"model\": {}}";
+  std::ofstream(src / "tokenizer_config.json") << "{}";
+  std::ofstream(src / "notes.txt") << "not a tokenizer file";
+  spikequant_test::TempDir dir("ct_export_bf16");
+  calib::Recipe r;
+  r.scheme = ActScheme::kPerToken;
+  io::ExportOptions opt;
+  opt.source_dir = src.path();
+  opt.float_dtype = io::Dtype::kBF16;
+  auto const w = io::load_hf(src.path());
+  auto const res = io::export_compressed_tensors(w, r, opt, dir.path());
+  CHECK(std::find(res.files.begin(), res.files.end(), "tokenizer.json") != res.files.end());
+  CHECK(
+      spikequant_test::slurp(dir / "tokenizer.json") ==
+      spikequant_test::slurp(src / "tokenizer.json"));
+  CHECK(std::filesystem::exists(dir / "tokenizer_config.json"));
+  CHECK_FALSE(std::filesystem::exists(dir / "notes.txt"));
+  CHECK(read_json(dir / "config.json")["dtype"] == "bfloat16");
+  ExportedFiles const f(dir.path());
+  CHECK(f.info("model.embed_tokens.weight").dtype == io::Dtype::kBF16);
+  CHECK(f.info("model.layers.0.self_attn.q_proj.weight_scale").dtype == io::Dtype::kF32);
+  auto const emb = f.floats("model.embed_tokens.weight");
+  for (std::size_t i = 0; i < emb.size(); ++i) {
+    CHECK(emb[i] == io::bf16_to_float(io::float_to_bf16(w.embedding[i])));
+  }
 }

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: MIT
 # Builds test/package/consumer against spikequant two ways and runs it:
 #   (a) cmake --install to a temporary prefix, then find_package(spikequant REQUIRED);
-#   (b) FetchContent with SOURCE_DIR = this checkout (fully disconnected: no network).
+#   (b) FetchContent with SOURCE_DIR = this checkout (fully disconnected: no network);
+#   (c) the `spikequant` command: cmake --install puts it in <prefix>/bin.
 # The consumer's CMakeLists fails its configure if the CUDA language got enabled.
 # Usage: check.sh <spikequant source dir> [work dir]   (env: CMAKE_COMMAND, CXX)
 set -euo pipefail
@@ -36,5 +37,13 @@ step "consumer (b): FetchContent SOURCE_DIR=$src (disconnected)"
   -DSPIKEQUANT_CONSUMER_SOURCE="$src" -DFETCHCONTENT_FULLY_DISCONNECTED=ON -DCMAKE_BUILD_TYPE=Release
 "$cmake" --build "$work/fetch" -j "$jobs"
 "$work/fetch/spikequant_consumer"
+
+step "the spikequant command installs to $work/prefix/bin"
+"$cmake" -S "$src" -B "$work/tool" -DSPIKEQUANT_BUILD_TESTS=OFF -DSPIKEQUANT_BUILD_BENCH=OFF \
+  -DSPIKEQUANT_BUILD_EXAMPLES=OFF -DSPIKEQUANT_ENABLE_CUDA=OFF -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_INSTALL_PREFIX="$work/prefix-tool" >"$work/tool.log" 2>&1 || { cat "$work/tool.log"; exit 1; }
+"$cmake" --build "$work/tool" -j "$jobs" --target spikequant_cli
+"$cmake" --install "$work/tool" >>"$work/tool.log" 2>&1 || { cat "$work/tool.log"; exit 1; }
+"$work/prefix-tool/bin/spikequant" --version | grep -q '^spikequant [0-9]*\.[0-9]*\.[0-9]*$'
 
 step "package check passed"
