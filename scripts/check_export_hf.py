@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: MIT
 """Checks `spikequant export` against the Python tools that consume its output (no GPU).
 
-For each case (the tiny Llama fixture and, when ../shared/data is there, stories260K; an AQ1
-and an AQ3 recipe each, calibrated by `spikequant eval --write-recipe`):
+For each case (the tiny Llama fixture with an AQ1 and an AQ3 recipe, the sliding-window
+Mistral fixture with AQ1 and, when ../shared/data is there, stories260K with AQ1 and AQ3; the
+recipes calibrated by `spikequant eval --write-recipe`):
   1. `spikequant export ... --reference-logits` writes the folder and the logits spikequant
      predicts for it;
   2. Python `safetensors` reads every file on its own: INT8 weights are I8 with each row's
@@ -89,7 +90,8 @@ def bootstrap():
         subprocess.run([py, "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
         subprocess.run([py, "-m", "pip", "install", "-q"] + REQUIREMENTS, check=True)
         subprocess.run([py, "-c", PROBE], check=True)
-    env = dict(os.environ, SPIKEQUANT_EXPORT_VENV="1")
+    # TQDM_DISABLE: the loaders' progress bars would drown the report.
+    env = dict(os.environ, SPIKEQUANT_EXPORT_VENV="1", TQDM_DISABLE="1")
     os.execve(py, [py, os.path.abspath(__file__)] + sys.argv[1:], env)
 
 
@@ -129,6 +131,13 @@ def make_cases(cli, work, data):
     sq(["eval"] + common + ["--scheme", "w8a8-per-token", "--qfem", "1.5",
                             "--write-recipe", r1], cli)
     cases.append(("llama-fixture-aq1", fixture, r1, tokens, fixture))
+    # Mistral with a 4-token sliding window and tied embeddings: the source config's keys
+    # (sliding_window) must survive the export for the logits to agree over 12 tokens.
+    swa = os.path.join(ROOT, "test", "fixtures", "hf", "mistral_swa")
+    rs = os.path.join(work, "mistral_swa_aq1.json")
+    sq(["eval", "--model", swa] + common[2:] + ["--scheme", "w8a8-per-token", "--qfem", "1.5",
+                                                 "--write-recipe", rs], cli)
+    cases.append(("mistral-swa-fixture-aq1", swa, rs, tokens, swa))
     if data:
         model = os.path.join(data, "models", "stories260K", "stories260K.bin")
         text = os.path.join(data, "text", "tinystories_val.txt")
@@ -320,6 +329,7 @@ def main():
     import compressed_tensors
     import torch
     import transformers
+    transformers.utils.logging.disable_progress_bar()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     print(f"check_export_hf: torch {torch.__version__}, transformers {transformers.__version__}, "
           f"compressed-tensors {compressed_tensors.__version__}")
