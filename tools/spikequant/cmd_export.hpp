@@ -8,6 +8,7 @@
 #include "cmd_calib_common.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "progress.hpp"
 #include "spikequant/io/compressed_tensors_export.hpp"
 
 #include <cstdio>
@@ -188,9 +189,10 @@ inline int run_export(std::span<std::string const> words) {
       throw UsageError("--tokens: no token ids");
     }
   }
-  std::fprintf(stderr, "export: quantizing and writing %s\n", args.get("out").c_str());
+  Stage stage("export: quantizing and writing " + args.get("out"));
   auto const res = sq::io::export_compressed_tensors(
       tokens.empty() ? std::move(weights) : weights, recipe, opt, args.get("out"));
+  stage.done();
   std::cout << "wrote " << args.get("out") << ": " << res.quantized.size()
             << " INT8 modules, ignore = [";
   for (std::size_t i = 0; i < res.ignored.size(); ++i) {
@@ -214,8 +216,9 @@ inline int run_export(std::span<std::string const> words) {
     }
     sq::llama::Model const m(std::move(weights));
     m.check_tokens(tokens);
-    std::fprintf(stderr, "export: reference logits for %zu tokens\n", tokens.size());
+    Stage ref("export: reference logits for " + std::to_string(tokens.size()) + " tokens");
     auto const j = detail::reference_logits(m, recipe, tokens);
+    ref.done();
     std::ofstream out(args.get("reference-logits"), std::ios::trunc);
     sq::require(
         out.is_open(), sq::ErrorKind::kIo, "cannot create '", args.get("reference-logits"), "'");
