@@ -40,7 +40,7 @@ step "consumer (b): FetchContent SOURCE_DIR=$src (disconnected)"
 "$cmake" --build "$work/fetch" -j "$jobs"
 "$work/fetch/spikequant_consumer"
 
-step "the spikequant command installs to $work/prefix/bin"
+step "the spikequant command installs to $work/prefix-tool/bin"
 "$cmake" -S "$src" -B "$work/tool" -DSPIKEQUANT_BUILD_TESTS=OFF -DSPIKEQUANT_BUILD_BENCH=OFF \
   -DSPIKEQUANT_BUILD_EXAMPLES=OFF -DSPIKEQUANT_ENABLE_CUDA=OFF -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_INSTALL_PREFIX="$work/prefix-tool" >"$work/tool.log" 2>&1 || { cat "$work/tool.log"; exit 1; }
