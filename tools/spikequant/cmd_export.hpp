@@ -59,7 +59,9 @@ inline ArgParser export_parser() {
       .epilog("Not carried by the format (written to spikequant_export.json in the output): the\n"
               "QFeP prefix, BMM quantization, planted spikes. GGUF input is not supported yet.\n\n"
               "example:\n"
-              "  spikequant eval --scheme w8a8-static --qfem auto --write-recipe r.json\n"
+              "  T=../shared/data/text/tinystories_val.txt\n"
+              "  spikequant eval --text $T --max-tokens 4096 --calib $T --scheme w8a8-static \\\n"
+              "      --qfem 3 --smoothquant 0.5 --write-recipe r.json\n"
               "  spikequant export --recipe r.json --out stories260K-w8a8\n");
   return p;
 }
