@@ -5,6 +5,7 @@
 //! checkpoints.
 #include "io_test_util.hpp"
 #include "spikequant/io/hf_checkpoint.hpp"
+#include "spikequant/io/safetensors_writer.hpp"
 
 #include <cmath>
 #include <doctest/doctest.h>

@@ -3,6 +3,7 @@
 //! @file The `spikequant` binary run as a user runs it: tokenize, generate, eval --json, and
 //! bad input (each must exit non-zero with exactly one "spikequant: error:" line, no crash).
 #include "spikequant/io/tokenizer.hpp"
+#include "spikequant/version.hpp"
 #include "tools/cli_runner.hpp"
 
 #include <cmath>
@@ -251,11 +252,28 @@ TEST_CASE("bad input: one-line errors and non-zero exits, never a crash") {
     check_one_line_error(run("eval --text " + text + " --bmm static"), 2, "--bmm");
     check_one_line_error(run("eval --text " + text + " --bogus 3"), 2, "--bogus");
     check_one_line_error(run("frobnicate"), 2, "frobnicate");
+    // Close misspellings get a suggestion; far-off words do not.
+    check_one_line_error(
+        run("evl --text " + text), 2, "unknown command 'evl' (did you mean 'eval'?)");
+    check_one_line_error(run("generate --temprature 0"), 2, "(did you mean '--temperature'?)");
+    CHECK(run("frobnicate").err.find("did you mean") == std::string::npos);
     check_one_line_error(run("eval"), 2, "--text");
     check_one_line_error(run("eval --text"), 2, "--text");
   }
   SUBCASE("missing text file") {
     check_one_line_error(run("eval --text /nonexistent/story.txt"), 1, "/nonexistent/story.txt");
+  }
+}
+
+TEST_CASE("--version prints the library version") {
+  std::string const want = "spikequant " + std::to_string(SPIKEQUANT_VERSION_MAJOR) + "." +
+                           std::to_string(SPIKEQUANT_VERSION_MINOR) + "." +
+                           std::to_string(SPIKEQUANT_VERSION_PATCH) + "\n";
+  for (char const* flag : {"--version", "-V", "version"}) {
+    auto const r = run(flag);
+    CHECK(r.rc == 0);
+    CHECK(r.out == want);
+    CHECK(r.err.empty());
   }
 }
 

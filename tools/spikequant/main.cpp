@@ -9,16 +9,21 @@
 //!                        [--bmm ...] [--qfem ...] [--qfep ...] [--smoothquant A] [--recipe F]
 //!   spikequant calibrate --calib FILE [--json OUT] [--plots DIR] [--recipe OUT] [--plant-spikes F]
 //!   spikequant report    [--out DIR] [--seq-len L] [--calib-tokens N] [--eval-tokens N]
+//!   spikequant export    --recipe R --out DIR [--model M] (compressed-tensors; docs/serving.md)
+//!   spikequant --version
 //!
 //! `spikequant <command> --help` lists each command's options.
 //! Exit codes: 0 success, 1 runtime error (bad file, bad token id), 2 usage error. Every error
-//! is one line on stderr: "spikequant: error: ...".
+//! is one line on stderr: "spikequant: error: ..."; a misspelt command or option
+//! gets a "did you mean" suggestion.
 #include "cmd_calibrate.hpp"
 #include "cmd_eval.hpp"
+#include "cmd_export.hpp"
 #include "cmd_generate.hpp"
 #include "cmd_report.hpp"
 #include "cmd_tokenize.hpp"
 #include "commands.hpp"
+#include "spikequant/version.hpp"
 
 #include <cstdio>
 #include <exception>
@@ -29,7 +34,8 @@
 namespace {
 
 void print_help(spikequant_tool::Registry const& r) {
-  std::cout << "usage: spikequant <command> [options]   (spikequant <command> --help)\n\n"
+  std::cout << "usage: spikequant <command> [options]   (spikequant <command> --help,\n"
+               "       spikequant --version)\n\n"
                "commands:\n";
   for (auto const& c : r.list()) {
     std::string name = "  " + c.name;
@@ -52,6 +58,10 @@ spikequant_tool::Registry make_registry() {
       {"report",
        "the paper's Table 3 analog on stories260K (real and planted spikes)",
        run_report});
+  r.add(
+      {"export",
+       "write a compressed-tensors Hugging Face folder (vLLM, llm-compressor) from a recipe",
+       run_export});
   return r;
 }
 
@@ -71,9 +81,20 @@ int main(int argc, char** argv) {
       print_help(registry);
       return words.empty() ? 2 : 0;
     }
+    if (words[0] == "--version" || words[0] == "-V" || words[0] == "version") {
+      std::cout << "spikequant " << SPIKEQUANT_VERSION_MAJOR << "." << SPIKEQUANT_VERSION_MINOR
+                << "." << SPIKEQUANT_VERSION_PATCH << "\n";
+      return 0;
+    }
     Command const* cmd = registry.find(words[0]);
     if (cmd == nullptr) {
-      throw UsageError("unknown command '" + words[0] + "' (see spikequant --help)");
+      std::vector<std::string> names;
+      for (auto const& c : registry.list()) {
+        names.push_back(c.name);
+      }
+      throw UsageError(
+          "unknown command '" + words[0] + "'" + did_you_mean(words[0], names) +
+          " (see spikequant --help)");
     }
     return cmd->run(std::span<std::string const>(words).subspan(1));
   } catch (UsageError const& e) {

@@ -31,7 +31,8 @@
 //! (AQ2 dynamic, AQ3 static), with `ignore` = lm_head + the excluded modules. Note: vLLM runs
 //! ignored modules unquantized (16-bit weights), not W8A16 as spikequant's QFeM does; the
 //! QFeP prefix and SmoothQuant factors have no field there (fold the factors into the
-//! checkpoint; prepend the prefix in the serving code).
+//! checkpoint; prepend the prefix in the serving code). io/compressed_tensors_export.hpp writes
+//! the whole checkpoint (weights, scales, this config) and refuses AQ2, which vLLM cannot serve.
 #pragma once
 
 #include "spikequant/calib/plant_spikes.hpp"
