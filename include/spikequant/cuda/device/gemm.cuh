@@ -64,6 +64,33 @@ inline void require_grid_y(std::int64_t n, int block_n, char const* fn) {
       " needs more than 65535 column blocks of ",
       block_n);
 }
+//! The tile an sm_80 GEMM object runs: needs an sm_80+ device, takes `tile` when
+//! `explicit_tile` or else `default_tile(cc)`, refuses tiles not in {large, small} and grids
+//! taller than CUDA allows. Returns true for `large`. Throws Error (kUnsupported, kCuda).
+template <class DefaultTile>
+bool choose_sm80_tile(
+    GemmTile tile,
+    bool explicit_tile,
+    GemmTile large,
+    GemmTile small,
+    std::int64_t n,
+    DefaultTile&& default_tile,
+    char const* fn) {
+  int const cc = current_compute_capability();
+  require_sm80(cc, fn);
+  if (!explicit_tile) {
+    tile = default_tile(cc);
+  }
+  require(
+      tile == large || tile == small,
+      ErrorKind::kUnsupported,
+      fn,
+      ": tile ",
+      tile,
+      " is not instantiated");
+  require_grid_y(n, tile.block_n, fn);
+  return tile == large;
+}
 }  // namespace detail
 
 //! INT8 x INT8 GEMM on tensor cores (mma.sync, sm_80 and newer) with the dequantization
@@ -150,19 +177,14 @@ private:
   Int8Gemm(Arguments const& args, GemmTile tile, bool explicit_tile)
       : args_(args) {
     check(args);
-    int const cc = detail::current_compute_capability();
-    detail::require_sm80(cc, "sm80 int8 gemm");
-    if (!explicit_tile) {
-      tile = default_tile(args, cc);
-    }
-    require(
-        tile == kSm80Int8TileLarge || tile == kSm80Int8TileSmall,
-        ErrorKind::kUnsupported,
-        "sm80 int8 gemm: tile ",
+    large_ = detail::choose_sm80_tile(
         tile,
-        " is not instantiated");
-    large_ = tile == kSm80Int8TileLarge;
-    detail::require_grid_y(args.n, tile.block_n, "sm80 int8 gemm");
+        explicit_tile,
+        kSm80Int8TileLarge,
+        kSm80Int8TileSmall,
+        args.n,
+        [&](int cc) { return default_tile(args, cc); },
+        "sm80 int8 gemm");
   }
 
   Arguments args_;

@@ -78,19 +78,14 @@ private:
   W8A16Gemm(Arguments const& args, GemmTile tile, bool explicit_tile)
       : args_(args) {
     check(args);
-    int const cc = detail::current_compute_capability();
-    detail::require_sm80(cc, "sm80 w8a16 gemm");
-    if (!explicit_tile) {
-      tile = default_tile(args, cc);
-    }
-    require(
-        tile == kSm80W8A16TileLarge || tile == kSm80W8A16TileSmall,
-        ErrorKind::kUnsupported,
-        "sm80 w8a16 gemm: tile ",
+    large_ = detail::choose_sm80_tile(
         tile,
-        " is not instantiated");
-    large_ = tile == kSm80W8A16TileLarge;
-    detail::require_grid_y(args.n, tile.block_n, "sm80 w8a16 gemm");
+        explicit_tile,
+        kSm80W8A16TileLarge,
+        kSm80W8A16TileSmall,
+        args.n,
+        [&](int cc) { return default_tile(args, cc); },
+        "sm80 w8a16 gemm");
   }
 
   template <class Kernel>
