@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <doctest/doctest.h>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -280,4 +281,56 @@ TEST_CASE("SmolLM2-135M GGUF tokenizer equals transformers" * doctest::test_suit
       at);
   CHECK(got.size() == want.size());
   CHECK(at == want.size());
+}
+
+TEST_CASE("BPE equals the naive lowest-rank-leftmost loop on random vocabularies") {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 20; ++trial) {
+    io::BpeVocab v;
+    v.tokens = {"a", "b", "c"};
+    std::vector<std::pair<std::string, std::string>> merges;
+    for (int m = 0; m < 40; ++m) {
+      auto const& x = v.tokens[rng() % v.tokens.size()];
+      auto const& y = v.tokens[rng() % v.tokens.size()];
+      std::string const xy = x + y;
+      if (xy.size() > 8 || std::find(v.tokens.begin(), v.tokens.end(), xy) != v.tokens.end()) {
+        continue;
+      }
+      merges.emplace_back(x, y);
+      v.merges.push_back(x + " " + y);
+      v.tokens.push_back(xy);
+    }
+    auto const t = io::BpeTokenizer::build(v);
+    for (int w = 0; w < 50; ++w) {
+      std::string word;
+      for (std::size_t n = 1 + rng() % 40; n > 0; --n) {
+        word += static_cast<char>('a' + rng() % 3);
+      }
+      // Naive: merge the lowest-rank adjacent pair, the leftmost among equals, until none.
+      std::vector<std::string> sym;
+      for (char ch : word)
+        sym.emplace_back(1, ch);
+      for (;;) {
+        std::size_t best = sym.size(), best_rank = merges.size();
+        for (std::size_t k = 0; k + 1 < sym.size(); ++k) {
+          for (std::size_t r = 0; r < best_rank; ++r) {
+            if (merges[r].first == sym[k] && merges[r].second == sym[k + 1]) {
+              best = k;
+              best_rank = r;
+              break;
+            }
+          }
+        }
+        if (best == sym.size())
+          break;
+        sym[best] += sym[best + 1];
+        sym.erase(sym.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+      }
+      std::vector<int> want;
+      for (auto const& s : sym)
+        want.push_back(t.find(s));
+      CAPTURE(word);
+      CHECK(t.encode(word, false, false) == want);
+    }
+  }
 }

@@ -22,6 +22,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -106,6 +107,15 @@ public:
       // As transformers' {token: id} dict: a repeated spelling maps to its last id.
       t.ids_.insert_or_assign(t.tokens_[i], static_cast<int>(i));
       if (t.is_special(static_cast<int>(i)) && !t.tokens_[i].empty()) {
+        // Matched in the text before the regexes run: a special that is not valid UTF-8
+        // could cut a character in two.
+        require(
+            detail::first_invalid_utf8(t.tokens_[i]) == std::string_view::npos,
+            ErrorKind::kFormat,
+            source,
+            ": special token ",
+            i,
+            " is not valid UTF-8");
         t.specials_.push_back(static_cast<int>(i));
         t.first_byte_[static_cast<std::uint8_t>(t.tokens_[i][0])] = true;
       }
@@ -301,9 +311,15 @@ private:
     }
   }
 
-  //! BPE of one byte-level word: start from its code points, merge the lowest-rank pair.
+  //! BPE of one byte-level word: start from its code points and merge, while any adjacent
+  //! pair has a merge, the one of lowest rank (the leftmost among equals). A heap of
+  //! candidate pairs, re-checked when popped, keeps a long word O(n log n).
   [[nodiscard]] std::vector<int> bpe(std::string const& spelled) const {
-    std::vector<int> sym;
+    struct Sym {
+      int id;
+      int prev, next;  // indices into sym, -1 at the ends
+    };
+    std::vector<Sym> sym;
     for (std::size_t i = 0; i < spelled.size();) {
       auto const c = static_cast<std::uint8_t>(spelled[i]);
       std::size_t const len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
@@ -317,28 +333,63 @@ private:
             "' and no unknown token");
         id = unk_;
       }
-      sym.push_back(id);
+      int const k = static_cast<int>(sym.size());
+      sym.push_back({id, k - 1, -1});
+      if (k > 0) {
+        sym[static_cast<std::size_t>(k - 1)].next = k;
+      }
       i += len;
     }
-    while (sym.size() > 1) {
-      int best_rank = std::numeric_limits<int>::max();
-      std::size_t best = 0;
-      int best_id = -1;
-      for (std::size_t k = 0; k + 1 < sym.size(); ++k) {
-        auto it = merges_.find(pair_key(sym[k], sym[k + 1]));
-        if (it != merges_.end() && it->second.rank < best_rank) {
-          best_rank = it->second.rank;
-          best = k;
-          best_id = it->second.id;
-        }
+    struct Cand {
+      int rank, left, left_id, right_id, merged;
+      bool operator>(Cand const& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
+    };
+    std::vector<Cand> heap;
+    auto const push = [&](int left) {
+      if (left < 0) {
+        return;
       }
-      if (best_id < 0) {
-        break;
+      int const right = sym[static_cast<std::size_t>(left)].next;
+      if (right < 0) {
+        return;
       }
-      sym[best] = best_id;
-      sym.erase(sym.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+      int const a = sym[static_cast<std::size_t>(left)].id;
+      int const b = sym[static_cast<std::size_t>(right)].id;
+      auto it = merges_.find(pair_key(a, b));
+      if (it != merges_.end()) {
+        heap.push_back({it->second.rank, left, a, b, it->second.id});
+        std::push_heap(heap.begin(), heap.end(), std::greater<>{});
+      }
+    };
+    for (int k = 0; k + 1 < static_cast<int>(sym.size()); ++k) {
+      push(k);
     }
-    return sym;
+    std::vector<bool> dead(sym.size(), false);
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
+      Cand const c = heap.back();
+      heap.pop_back();
+      auto& l = sym[static_cast<std::size_t>(c.left)];
+      // Stale when either side has merged since the pair was pushed.
+      if (dead[static_cast<std::size_t>(c.left)] || l.id != c.left_id || l.next < 0 ||
+          sym[static_cast<std::size_t>(l.next)].id != c.right_id) {
+        continue;
+      }
+      int const r = l.next;
+      l.id = c.merged;
+      dead[static_cast<std::size_t>(r)] = true;
+      l.next = sym[static_cast<std::size_t>(r)].next;
+      if (l.next >= 0) {
+        sym[static_cast<std::size_t>(l.next)].prev = c.left;
+      }
+      push(l.prev);
+      push(c.left);
+    }
+    std::vector<int> out;
+    for (int k = sym.empty() ? -1 : 0; k >= 0; k = sym[static_cast<std::size_t>(k)].next) {
+      out.push_back(sym[static_cast<std::size_t>(k)].id);
+    }
+    return out;
   }
 
   std::vector<std::string> tokens_;
