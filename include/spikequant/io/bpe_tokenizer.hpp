@@ -149,7 +149,7 @@ public:
           " '",
           m,
           "' names a token missing from the vocabulary");
-      t.merges_.try_emplace(pair_key(a, b), static_cast<int>(r), ab);  // first rank wins
+      t.merges_.try_emplace(pair_key(a, b), Merge{static_cast<int>(r), ab});  // first rank wins
     }
     t.pre_ = std::make_shared<std::vector<Regex>>();
     for (auto const& p : v.pre_patterns) {
