@@ -17,6 +17,7 @@
 #include "spikequant/io/byte_level.hpp"
 #include "spikequant/io/detail/utf8.hpp"
 #include "spikequant/io/regex.hpp"
+#include "spikequant/io/token_type.hpp"
 
 #include <algorithm>
 #include <array>
@@ -32,16 +33,6 @@
 #include <vector>
 
 namespace spikequant::inline v0::io {
-
-//! llama.cpp's token types (tokenizer.ggml.token_type).
-enum class TokenType : std::int32_t {
-  kNormal = 1,
-  kUnknown = 2,
-  kControl = 3,
-  kUserDefined = 4,
-  kUnused = 5,
-  kByte = 6,
-};
 
 //! What a byte-level BPE tokenizer is built from.
 struct BpeVocab {

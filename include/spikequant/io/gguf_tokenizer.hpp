@@ -9,6 +9,7 @@
 #include "spikequant/core/error.hpp"
 #include "spikequant/io/bpe_tokenizer.hpp"
 #include "spikequant/io/gguf.hpp"
+#include "spikequant/io/gguf_spm_tokenizer.hpp"
 
 #include <cstdint>
 #include <string>
@@ -61,22 +62,19 @@ inline std::vector<std::string> gguf_pre_tokenizer_patterns(std::string_view pre
 //! tokenizer.ggml.pre absent: GPT-2's regex (what transformers' GGUF converter uses);
 //! token_type absent: all normal; ids default to none (-1).
 //! @throws Error kUnsupported for another tokenizer model ("llama" SentencePiece-style
-//! vocabularies are not read yet) or pre-tokenizer; kFormat for missing or malformed keys.
+//! vocabularies: load_gguf_spm_tokenizer) or pre-tokenizer; kFormat for missing or malformed
+//! keys.
 inline BpeTokenizer load_gguf_tokenizer(Gguf const& g) {
   auto const& src = g.source();
-  require(
-      g.contains("tokenizer.ggml.model"),
-      ErrorKind::kFormat,
-      src,
-      ": no tokenizer (tokenizer.ggml.model is absent)");
-  auto const& model = g.get_string("tokenizer.ggml.model");
+  auto const& model = gguf_tokenizer_model(g);
   require(
       model == "gpt2",
       ErrorKind::kUnsupported,
       src,
       ": tokenizer.ggml.model '",
       model,
-      "' is not supported (gpt2 byte-level BPE only)");
+      "' is not a byte-level BPE (gpt2) vocabulary",
+      model == "llama" ? " (load_gguf_spm_tokenizer reads it)" : "");
   BpeVocab v;
   v.tokens = g.get_array<std::string>("tokenizer.ggml.tokens");
   require(

@@ -1,11 +1,12 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file Tokenizer: one value type over llama2.c tokenizer.bin, (when built with
-//! SentencePiece) tokenizer.model files and (when built with PCRE2) the byte-level BPE
-//! vocabulary inside a .gguf file, chosen by file extension.
+//! SentencePiece) tokenizer.model files, and the vocabulary inside a .gguf file
+//! (SentencePiece-style always, byte-level BPE when built with PCRE2), chosen by extension.
 #pragma once
 
 #include "spikequant/core/error.hpp"
+#include "spikequant/io/gguf_spm_tokenizer.hpp"
 #include "spikequant/io/tokenizer_bin.hpp"
 
 #if defined(SPIKEQUANT_WITH_SENTENCEPIECE)
@@ -32,7 +33,8 @@ namespace spikequant::inline v0::io {
 class Tokenizer {
 public:
   using Impl = std::variant<
-      BinTokenizer
+      BinTokenizer,
+      SpmTokenizer
 #if defined(SPIKEQUANT_WITH_SENTENCEPIECE)
       ,
       SentencePieceTokenizer
@@ -44,6 +46,8 @@ public:
       >;
 
   explicit Tokenizer(BinTokenizer t)
+      : impl_(std::move(t)) {}
+  explicit Tokenizer(SpmTokenizer t)
       : impl_(std::move(t)) {}
 #if defined(SPIKEQUANT_WITH_SENTENCEPIECE)
   explicit Tokenizer(SentencePieceTokenizer t)
@@ -73,10 +77,11 @@ public:
   [[nodiscard]] std::string id_to_piece(int id) const {
     return std::visit([&](auto const& t) { return std::string(t.id_to_piece(id)); }, impl_);
   }
-  //! "tokenizer.bin", "sentencepiece" or "gguf-bpe".
+  //! "tokenizer.bin", "gguf-spm", "sentencepiece" or "gguf-bpe".
   [[nodiscard]] std::string_view kind() const noexcept {
     struct Name {
       std::string_view operator()(BinTokenizer const&) const { return "tokenizer.bin"; }
+      std::string_view operator()(SpmTokenizer const&) const { return "gguf-spm"; }
 #if defined(SPIKEQUANT_WITH_SENTENCEPIECE)
       std::string_view operator()(SentencePieceTokenizer const&) const {
         return "sentencepiece";
@@ -99,19 +104,24 @@ private:
 };
 
 //! Loads a tokenizer by extension: ".bin" -> BinTokenizer, ".model" -> SentencePiece,
-//! ".gguf" -> the file's own byte-level BPE vocabulary (io/gguf_tokenizer.hpp).
-//! @throws Error kUnsupported for other extensions, ".model" without SentencePiece or ".gguf"
-//!         without PCRE2; kIo / kFormat from the readers.
+//! ".gguf" -> the file's own vocabulary: SentencePiece-style ("llama",
+//! io/gguf_spm_tokenizer.hpp) or byte-level BPE ("gpt2", io/gguf_tokenizer.hpp).
+//! @throws Error kUnsupported for other extensions, ".model" without SentencePiece or a gpt2
+//!         ".gguf" without PCRE2; kIo / kFormat from the readers.
 inline Tokenizer load_tokenizer(std::filesystem::path const& path) {
   auto const ext = path.extension().string();
   if (ext == ".gguf") {
+    auto const g = Gguf::open(path);
+    if (gguf_tokenizer_model(g) == "llama") {
+      return Tokenizer(load_gguf_spm_tokenizer(g));
+    }
 #if defined(SPIKEQUANT_WITH_PCRE2)
-    return Tokenizer(load_gguf_tokenizer(Gguf::open(path)));
+    return Tokenizer(load_gguf_tokenizer(g));
 #else
     fail(
         ErrorKind::kUnsupported,
         path.string(),
-        ": GGUF tokenizer support is not built in (link PCRE2::PCRE2)");
+        ": byte-level BPE (gpt2) GGUF tokenizers are not built in (link PCRE2::PCRE2)");
 #endif
   }
   if (ext == ".bin") {
