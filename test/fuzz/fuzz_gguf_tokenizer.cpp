@@ -1,13 +1,17 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file libFuzzer target: the tokenizer and the Llama model built from GGUF metadata.
-//! First byte even: the rest is a GGUF file; io::load_gguf_tokenizer and io::load_gguf_llama
-//! run on it, and the tokenizer (when built) encodes fixed awkward strings.
-//! First byte odd: the rest is a vocabulary in text form, for deeper BPE coverage without a
+//! @file libFuzzer target: the tokenizers and the Llama model built from GGUF metadata.
+//! First byte even: the rest is a GGUF file; io::load_gguf_llama, io::load_gguf_tokenizer and
+//! io::load_gguf_spm_tokenizer run on it, and the tokenizers (when built) encode fixed
+//! awkward strings.
+//! First byte odd: the rest is a vocabulary in text form, for deeper coverage without a
 //! valid container: line 1 the text to encode, then tokens (one per line) up to an empty
-//! line, then merges; the first byte also picks the pre-tokenizer and token types.
+//! line, then merges; the first byte also picks the pre-tokenizer, the unknown token and
+//! whether the tokens feed the SentencePiece-style tokenizer instead (scores -index, "<0xXX>"
+//! tokens typed as bytes, merges ignored).
 //! Every failure must be a spikequant::Error; encode's ids must lie in the vocabulary.
 #include "spikequant/io/gguf_llama.hpp"
+#include "spikequant/io/gguf_spm_tokenizer.hpp"
 #include "spikequant/io/gguf_tokenizer.hpp"
 
 #include <array>
@@ -20,7 +24,8 @@
 
 namespace {
 
-void check_ids(spikequant::io::BpeTokenizer const& t, std::vector<int> const& ids) {
+template <class Tok>
+void check_ids(Tok const& t, std::vector<int> const& ids) {
   for (int id : ids) {
     if (id < 0 || id >= t.vocab_size()) {
       __builtin_trap();
@@ -29,7 +34,8 @@ void check_ids(spikequant::io::BpeTokenizer const& t, std::vector<int> const& id
   }
 }
 
-void encode_some(spikequant::io::BpeTokenizer const& t, std::string_view text) {
+template <class Tok>
+void encode_some(Tok const& t, std::string_view text) {
   try {
     auto const ids = t.encode(text, t.bos_id() >= 0, t.eos_id() >= 0);
     check_ids(t, ids);
@@ -55,14 +61,22 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
         }
       } catch (spikequant::Error const&) {
       }
+      constexpr std::array<std::string_view, 6> texts{
+          "Hello world 123",
+          "  a\n\n b\t",
+          "h\xC3\xA9llo \xF0\x9F\x98\x80",
+          "<|im_start|>x",
+          std::string_view("\x00\x01\x7F", 3),
+          "a\xFF"};
+      try {
+        auto const spm = spikequant::io::load_gguf_spm_tokenizer(g);
+        for (auto s : texts) {
+          encode_some(spm, s);
+        }
+      } catch (spikequant::Error const&) {
+      }
       auto const t = spikequant::io::load_gguf_tokenizer(g);
-      for (std::string_view s :
-           {"Hello world 123",
-            "  a\n\n b\t",
-            "h\xC3\xA9llo \xF0\x9F\x98\x80",
-            "<|im_start|>x",
-            "\x00\x01\x7F",
-            "a\xFF"}) {
+      for (auto s : texts) {
         encode_some(t, s);
       }
       return 0;
@@ -74,6 +88,21 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
       auto const end = nl == std::string_view::npos ? rest.size() : nl;
       lines.emplace_back(rest.substr(at, end - at));
       at = end + 1;
+    }
+    if ((mode & 16) != 0) {
+      spikequant::io::SpmVocab v;
+      for (std::size_t i = 1; i < lines.size() && !lines[i].empty(); ++i) {
+        auto const& tok = lines[i];
+        bool const byte = tok.size() == 6 && tok.compare(0, 3, "<0x") == 0 && tok[5] == '>';
+        v.tokens.push_back(tok);
+        v.scores.push_back(-static_cast<float>(i));
+        v.token_types.push_back(byte ? 6 : i % 7 == 0 ? 3 : 1);
+      }
+      v.unk_id = (mode & 8) != 0 && !v.tokens.empty() ? 0 : -1;
+      v.add_space_prefix = (mode & 32) != 0;
+      auto const t = spikequant::io::SpmTokenizer::build(std::move(v));
+      encode_some(t, std::string_view(lines[0]).substr(0, 4096));
+      return 0;
     }
     spikequant::io::BpeVocab v;
     std::size_t i = 1;

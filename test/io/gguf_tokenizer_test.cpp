@@ -8,6 +8,7 @@
 #include "common/data.hpp"
 #include "common/models.hpp"
 #include "gguf_builder.hpp"
+#include "spikequant/io/gguf_spm_tokenizer.hpp"
 #include "spikequant/io/gguf_tokenizer.hpp"
 #include "spikequant/io/text_file.hpp"
 
@@ -333,4 +334,33 @@ TEST_CASE("BPE equals the naive lowest-rank-leftmost loop on random vocabularies
       CHECK(t.encode(word, false, false) == want);
     }
   }
+}
+
+TEST_CASE("Gemma-3-270M GGUF SentencePiece-style tokenizer" * doctest::test_suite("slow")) {
+  auto const path = spikequant_test::existing_or_skip(
+      spikequant_test::models_dir() / "gemma3-270m" / "gemma-3-270m-q4_k_m.gguf",
+      "scripts/download-models.sh");
+  if (path.empty()) {
+    return;
+  }
+  auto const g = io::Gguf::open(path);
+  CHECK(kind_of([&] { (void)io::load_gguf_tokenizer(g); }) == ErrorKind::kUnsupported);  // not gpt2
+  auto const tok = io::load_gguf_spm_tokenizer(g);
+  CHECK(tok.vocab_size() == 262144);
+  CHECK(tok.bos_id() == 2);
+  CHECK(tok.add_bos());
+  // Gemma 3's published ids (its chat template starts <bos><start_of_turn>user\n); the
+  // file says add_space_prefix false, so no "▁" before "Hello" or "The". transformers'
+  // GGUF converter is no reference here: it builds a Unigram model from these scores.
+  using V = std::vector<int>;
+  CHECK(tok.encode("Hello world", false, false) == V{9259, 1902});
+  CHECK(tok.encode("<start_of_turn>user\n", true, false) == V{2, 105, 2364, 107});
+  CHECK(
+      tok.encode("The capital of France is Paris.", false, false) ==
+      V{818, 5279, 529, 7001, 563, 9079, 236761});
+  std::string text;
+  for (int id : tok.encode("h\xC3\xA9llo  \xF0\x9F\x98\x80 1234\n\tx", false, false)) {
+    text += tok.decode(-1, id);
+  }
+  CHECK(text == "h\xC3\xA9llo  \xF0\x9F\x98\x80 1234\n\tx");  // round trip
 }
