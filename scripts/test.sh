@@ -2,9 +2,11 @@
 # SPDX-FileCopyrightText: 2026 spikequant authors
 # SPDX-License-Identifier: MIT
 # The test command: installs dependencies, builds everything (CUDA included when nvcc exists;
-# GPU tests report "skipped" without a device), runs every test, checks the CUDA kernels' resource
-# use and SASS offline (scripts/sass-check.py, when nvcc exists), runs the CPU suite again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, runs each fuzzer briefly and checks formatting.
+# GPU tests report "skipped" without a device; their _simt twins run on the CPU emulator), runs
+# every test, checks the CUDA kernels' resource use and SASS offline (scripts/sass-check.py, when
+# nvcc exists), runs the CPU suite (and the emulated CUDA suite) again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, runs each fuzzer briefly, checks formatting and that the docs' C++
+# snippets equal the compiled sources they come from.
 #
 #   scripts/test.sh                 # everything (what CI runs)
 #   SPIKEQUANT_QUICK=1 scripts/test.sh   # main build and tests only
@@ -36,6 +38,10 @@ if ! clang-format --dry-run --Werror $files; then
   echo "format check failed: run  clang-format -i \$(git ls-files '*.hpp' '*.cpp' '*.cuh' '*.cu')"
   exit 1
 fi
+
+step "doc snippets"
+# Every C++ block in README.md and docs/*.md must equal its marked region of a compiled test.
+python3 scripts/check-snippets.py
 
 step "build (Release, CUDA when nvcc exists)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -6,6 +6,7 @@
 
 // Core only (policies, errors, numeric); the Eigen CPU backend (spikequant.hpp) is not pulled
 // into nvcc translation units.
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/matrix_ref.hpp"
 #include "spikequant/core/numeric.hpp"

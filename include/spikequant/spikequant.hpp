@@ -3,12 +3,14 @@
 //! @file Umbrella header: core policies plus the Eigen CPU reference backend (plain C++20).
 #pragma once
 
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/activation.hpp"
 #include "spikequant/core/config.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/estimator.hpp"
 #include "spikequant/core/exclude.hpp"
 #include "spikequant/core/granularity.hpp"
+#include "spikequant/core/linear_mode.hpp"
 #include "spikequant/core/matrix_ref.hpp"
 #include "spikequant/core/module.hpp"
 #include "spikequant/core/numeric.hpp"

@@ -86,3 +86,46 @@ TEST_CASE("token_scale_chart draws the per-tensor scale as a horizontal line") {
   CHECK(svg.find("class=\"hline\"") != std::string::npos);
   CHECK(svg.find("per-tensor scale") != std::string::npos);
 }
+
+TEST_CASE("render_svg: ticks a reader can add up, a linear axis fitted to the data, the legend "
+          "inside the canvas") {
+  // 128 token positions (Figure 2): steps of 20, not (127 / 8) = 15.88.
+  std::vector<float> scales(128, 1.0f);
+  scales[0] = 50.0f;
+  auto const fig2 = render_svg(token_scale_chart(scales, "L4.down"));
+  for (char const* t : {">0<", ">20<", ">40<", ">120<"}) {
+    CHECK(fig2.find(t) != std::string::npos);
+  }
+  CHECK(fig2.find("15.88") == std::string::npos);
+  CHECK(fig2.find(">140<") == std::string::npos);  // no tick past the data
+
+  // A search curve (Figure 4): perplexities 4.2651 .. 4.3077 on a linear axis get ticks
+  // 4.26, 4.27, ..., 4.31 (the hand-computed 1-2-5 step for 5% padding), not 0 .. 4.31.
+  LineChart c;
+  c.log_y = false;
+  c.integer_x_ticks = true;
+  ChartSeries s;
+  s.name = "evaluated points";
+  s.x = {0, 3, 20};
+  s.y = {4.2841, 4.2700, 4.2651};
+  c.series.push_back(s);
+  std::string const long_name = "target (1% over all-W8A16) with a long description";
+  c.hlines.push_back({long_name, "#d62728", 4.3077});
+  auto const fig4 = render_svg(c);
+  check_xml(fig4);
+  for (char const* t : {">4.26<", ">4.27<", ">4.3<", ">4.31<"}) {
+    CHECK(fig4.find(t) != std::string::npos);
+  }
+  CHECK(fig4.find(">0<") != std::string::npos);    // x axis starts at 0 excluded groups
+  CHECK(fig4.find(">0.8") == std::string::npos);   // no y tick near 0
+  CHECK(fig4.find(">2.5<") == std::string::npos);  // integer x axis: no half steps
+  // The legend's longest label (about 7 px per character) ends inside the canvas.
+  auto const w_at = fig4.find("width=\"");
+  double const width = std::stod(fig4.substr(w_at + 7));
+  auto const label_at = fig4.find(">" + long_name + "<");
+  REQUIRE(label_at != std::string::npos);
+  auto const x_at = fig4.rfind("<text x=\"", label_at);
+  double const x = std::stod(fig4.substr(x_at + 9));
+  CHECK(x + 7.0 * static_cast<double>(long_name.size()) <= width);
+  CHECK(width > 900.0);
+}

@@ -4,9 +4,14 @@
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/matrix_ref.hpp"
 
+#include <array>
+#include <concepts>
+#include <cstdint>
 #include <doctest/doctest.h>
 #include <span>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 using namespace spikequant;
@@ -70,6 +75,40 @@ TEST_CASE("make_matrix_ref rejects bad sizes with the shape in the message") {
   }
   auto const ok = make_matrix_ref(std::span<float>(buf), 2, 3, "s");
   CHECK(ok.ld == 3);
+}
+
+TEST_CASE("make_matrix_ref takes any contiguous range, as std::span does") {
+  std::vector<float> v = {0, 1, 2, 3, 4, 5};
+  MatrixRef<float> const m = make_matrix_ref(v, 2, 3);
+  CHECK(m.data == v.data());
+  CHECK(m.ld == 3);
+  CHECK(m(1, 2) == 5.0f);
+  m(0, 1) = 10.0f;  // a view: writes reach the vector
+  CHECK(v[1] == 10.0f);
+  std::vector<float> const& cv = v;
+  auto const c = make_matrix_ref(cv, 3, 2);
+  static_assert(std::same_as<decltype(c), MatrixRef<float const> const>);
+  CHECK(c(2, 0) == 4.0f);
+  std::array<std::int8_t, 4> a = {1, -2, 3, -4};
+  auto const ar = make_matrix_ref(a, 2, 2);
+  static_assert(std::same_as<decltype(ar), MatrixRef<std::int8_t> const>);
+  CHECK(ar(1, 1) == -4);
+  int raw[6] = {0, 1, 2, 3, 4, 5};
+  CHECK(make_matrix_ref(raw, 3, 2)(2, 1) == 5);
+  CHECK(make_matrix_ref(std::span<int const>(raw), 2, 3)(1, 0) == 3);
+  // A temporary owning its elements would dangle: not a borrowed range, does not compile.
+  auto const view_of =
+      [](auto&& r) -> decltype(make_matrix_ref(std::forward<decltype(r)>(r), 1, 1)) { return {}; };
+  static_assert(std::is_invocable_v<decltype(view_of), std::vector<float>&>);
+  static_assert(std::is_invocable_v<decltype(view_of), std::span<float>>);
+  static_assert(!std::is_invocable_v<decltype(view_of), std::vector<float>>);
+  try {
+    (void)make_matrix_ref(v, 4, 2, "x");
+    FAIL("expected an Error");
+  } catch (Error const& e) {
+    CHECK(e.kind() == ErrorKind::kShape);
+    CHECK(contains(e, "x: buffer holds 6 elements, (4, 2) needs 8"));
+  }
 }
 
 TEST_CASE("require / fail / to_string") {

@@ -28,10 +28,10 @@ TEST_CASE("swiglu / geglu match naive formulas, run-time dispatch agrees") {
   auto const gate = random_float(7, 45, 61, -12.0f, 12.0f, 3);
   auto const up = random_float(7, 45, 62, -3.0f, 3.0f, 1);
   // Tolerance: float exp/tanh (a few ulp) and two roundings: 1e-5 relative + 1e-6 absolute.
-  for (cpu::GluKind kind : {cpu::GluKind::kSwiGlu, cpu::GluKind::kGeGlu}) {
+  for (GluKind kind : {GluKind::kSwiGlu, GluKind::kGeGlu}) {
     CAPTURE(to_string(kind));
     Mat<float> out(7, 45, 2, 1e30f);
-    if (kind == cpu::GluKind::kSwiGlu) {
+    if (kind == GluKind::kSwiGlu) {
       cpu::swiglu(gate.cref(), up.cref(), out.ref());
     } else {
       cpu::geglu(gate.cref(), up.cref(), out.ref());
@@ -41,7 +41,7 @@ TEST_CASE("swiglu / geglu match naive formulas, run-time dispatch agrees") {
     for (std::int64_t r = 0; r < 7; ++r) {
       for (std::int64_t c = 0; c < 45; ++c) {
         double const g = gate(r, c);
-        double const ref = (kind == cpu::GluKind::kSwiGlu ? silu_ref(g) : gelu_tanh_ref(g)) *
+        double const ref = (kind == GluKind::kSwiGlu ? silu_ref(g) : gelu_tanh_ref(g)) *
                            static_cast<double>(up(r, c));
         CHECK(std::fabs(out(r, c) - ref) <= 1e-6 + 1e-5 * std::fabs(ref));
         CHECK(out2(r, c) == out(r, c));
@@ -50,8 +50,8 @@ TEST_CASE("swiglu / geglu match naive formulas, run-time dispatch agrees") {
     // Padding untouched.
     CHECK(out.buf[45] == 1e30f);
   }
-  CHECK(to_string(cpu::GluKind::kSwiGlu) == "swiglu");
-  CHECK(to_string(cpu::GluKind::kGeGlu) == "geglu");
+  CHECK(to_string(GluKind::kSwiGlu) == "swiglu");
+  CHECK(to_string(GluKind::kGeGlu) == "geglu");
 }
 
 TEST_CASE("glu: in place over up, spikes pass through, NaN propagates") {

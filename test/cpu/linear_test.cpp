@@ -3,6 +3,7 @@
 //! @file cpu::linear_float / linear_w8a16 / linear_w8a8 (AQ1, AQ2, AQ3) against naive loops
 //! that quantize with the documented formulas, plus per-scheme error budgets vs float.
 #include "cpu/reference.hpp"
+#include "spikequant/core/linear_mode.hpp"
 #include "spikequant/cpu/linear.hpp"
 
 #include <array>
@@ -262,9 +263,9 @@ TEST_CASE("error budgets vs float: a spike token hurts per-tensor, not per-token
   auto x = random_float(32, 256, 51);
   auto const w = random_float(64, 256, 52, -0.1f, 0.1f);
   auto const q = cpu::quantize_weight(w.cref());
-  auto const budget = [&](Mat<float> const& xs, cpu::LinearMode mode, ActScheme act) {
+  auto const budget = [&](Mat<float> const& xs, LinearMode mode, ActScheme act) {
     Mat<float> y(xs.rows, 64);
-    if (mode == cpu::LinearMode::kW8A16) {
+    if (mode == LinearMode::kW8A16) {
       cpu::linear_w8a16(xs.cref(), q, {}, y.ref());
     } else {
       cpu::linear_w8a8(xs.cref(), q, act, 0.0f, {}, y.ref());
@@ -281,14 +282,14 @@ TEST_CASE("error budgets vs float: a spike token hurts per-tensor, not per-token
     }
     return rel_fro(ys, rs);
   };
-  double const w8a16 = budget(x, cpu::LinearMode::kW8A16, ActScheme::kPerToken);
-  double const aq1 = budget(x, cpu::LinearMode::kW8A8, ActScheme::kPerToken);
-  double const aq2 = budget(x, cpu::LinearMode::kW8A8, ActScheme::kPerTensor);
+  double const w8a16 = budget(x, LinearMode::kW8A16, ActScheme::kPerToken);
+  double const aq1 = budget(x, LinearMode::kW8A8, ActScheme::kPerToken);
+  double const aq2 = budget(x, LinearMode::kW8A8, ActScheme::kPerTensor);
   for (std::int64_t k = 0; k < 256; ++k) {
     x(0, k) *= 1000.0f;
   }
-  double const aq1_spike = budget(x, cpu::LinearMode::kW8A8, ActScheme::kPerToken);
-  double const aq2_spike = budget(x, cpu::LinearMode::kW8A8, ActScheme::kPerTensor);
+  double const aq1_spike = budget(x, LinearMode::kW8A8, ActScheme::kPerToken);
+  double const aq2_spike = budget(x, LinearMode::kW8A8, ActScheme::kPerTensor);
   MESSAGE(
       "w8a16 ",
       w8a16,

@@ -45,7 +45,7 @@ good(sq::ActScheme scheme, std::int64_t rows = 8, std::int64_t cols = 64) {
 TEST_CASE("QuantizeRows::can_implement accepts good arguments and sizes the workspace") {
   using Q = sqc::QuantizeRows<float>;
   for (auto s : {sq::ActScheme::kPerToken, sq::ActScheme::kPerTensor, sq::ActScheme::kStatic}) {
-    CHECK_NOTHROW(Q::can_implement(good(s)));
+    CHECK_NOTHROW(Q::check(good(s)));
   }
   CHECK(Q::get_workspace_size(good(sq::ActScheme::kPerToken)) == 0);
   CHECK(Q::get_workspace_size(good(sq::ActScheme::kPerTensor)) == 4);
@@ -54,40 +54,44 @@ TEST_CASE("QuantizeRows::can_implement accepts good arguments and sizes the work
   auto a = good(sq::ActScheme::kPerToken, 8, 63);
   a.x.ld = 63;  // 252-byte rows: not 16-byte aligned -> scalar path
   CHECK_FALSE(Q::is_vectorized(a));
-  CHECK_NOTHROW(Q::can_implement(a));
+  CHECK_NOTHROW(Q::check(a));
 }
 
 TEST_CASE("QuantizeRows rejects bad shapes, alignment, scales and workspace") {
   using Q = sqc::QuantizeRows<float>;
   auto a = good(sq::ActScheme::kPerToken);
   a.x.data = reinterpret_cast<float const*>(reinterpret_cast<char const*>(g_x) + 1);
-  CHECK(kind_of([&] { Q::can_implement(a); }) == sq::ErrorKind::kAlignment);
+  CHECK(kind_of([&] { Q::check(a); }) == sq::ErrorKind::kAlignment);
   a = good(sq::ActScheme::kPerToken);
   a.out.codes.cols = 63;
-  CHECK(kind_of([&] { Q::can_implement(a); }) == sq::ErrorKind::kShape);
+  CHECK(kind_of([&] { Q::check(a); }) == sq::ErrorKind::kShape);
+  // The Status form gives the same verdict without throwing.
+  CHECK_FALSE(Q::can_implement(a).ok());
+  CHECK(Q::can_implement(a).kind() == sq::ErrorKind::kShape);
+  CHECK(Q::can_implement(good(sq::ActScheme::kPerToken)).ok());
   a = good(sq::ActScheme::kPerToken);
   a.x.ld = 10;  // ld < cols
-  CHECK(kind_of([&] { Q::can_implement(a); }) == sq::ErrorKind::kShape);
+  CHECK(kind_of([&] { Q::check(a); }) == sq::ErrorKind::kShape);
   a = good(sq::ActScheme::kPerToken);
   a.x.rows = 0;
-  CHECK(kind_of([&] { Q::can_implement(a); }) == sq::ErrorKind::kShape);
+  CHECK(kind_of([&] { Q::check(a); }) == sq::ErrorKind::kShape);
   a = good(sq::ActScheme::kPerToken);
   a.out.scales = {g_scales, 7};
-  CHECK(kind_of([&] { Q::can_implement(a); }) == sq::ErrorKind::kShape);
+  CHECK(kind_of([&] { Q::check(a); }) == sq::ErrorKind::kShape);
   a = good(sq::ActScheme::kPerTensor);
   a.out.scales = {g_scales, 2};
-  CHECK(kind_of([&] { Q::can_implement(a); }) == sq::ErrorKind::kShape);
+  CHECK(kind_of([&] { Q::check(a); }) == sq::ErrorKind::kShape);
   a = good(sq::ActScheme::kPerToken);
   a.x.data = nullptr;
-  CHECK(kind_of([&] { Q::can_implement(a); }) == sq::ErrorKind::kInvalidArgument);
+  CHECK(kind_of([&] { Q::check(a); }) == sq::ErrorKind::kInvalidArgument);
   a = good(sq::ActScheme::kStatic);
   a.out.static_scale = std::nanf("");
-  CHECK(kind_of([&] { Q::can_implement(a); }) == sq::ErrorKind::kNonFinite);
+  CHECK(kind_of([&] { Q::check(a); }) == sq::ErrorKind::kNonFinite);
   a.out.static_scale = 0.0f;
-  CHECK(kind_of([&] { Q::can_implement(a); }) == sq::ErrorKind::kInvalidArgument);
+  CHECK(kind_of([&] { Q::check(a); }) == sq::ErrorKind::kInvalidArgument);
   a = good(sq::ActScheme::kPerToken);
   a.out.values = {g_x, 8, 64, 64};  // float output is not offered by QuantizeRows
-  CHECK(kind_of([&] { Q::can_implement(a); }) == sq::ErrorKind::kInvalidArgument);
+  CHECK(kind_of([&] { Q::check(a); }) == sq::ErrorKind::kInvalidArgument);
   // run() validates before touching CUDA: a missing per-tensor workspace is reported.
   CHECK(kind_of([&] {
           Q::run(good(sq::ActScheme::kPerTensor), nullptr, 0);
@@ -107,19 +111,19 @@ TEST_CASE("GluQuantize and RmsNormQuantize reject mismatched shapes and bad eps"
       {h, 8, 64, 64},
       {h, 8, 64, 64},
       {sq::ActScheme::kPerToken, {g_codes, 8, 64, 64}, {g_scales, 8}, 0.f, {}}};
-  CHECK_NOTHROW(G::can_implement(g));
+  CHECK_NOTHROW(G::check(g));
   CHECK(G::is_vectorized(g));
   g.up.cols = 32;
-  CHECK(kind_of([&] { G::can_implement(g); }) == sq::ErrorKind::kShape);
+  CHECK(kind_of([&] { G::check(g); }) == sq::ErrorKind::kShape);
   g.up.cols = 64;
   g.up.data = h + 1;  // 2-byte aligned: still valid, but scalar
-  CHECK_NOTHROW(G::can_implement(g));
+  CHECK_NOTHROW(G::check(g));
   CHECK_FALSE(G::is_vectorized(g));
   g.out = {sq::ActScheme::kPerToken, {}, {}, 0.f, {g_x, 8, 64, 64}};  // float output
-  CHECK_NOTHROW(G::can_implement(g));
+  CHECK_NOTHROW(G::check(g));
   CHECK(G::get_workspace_size(g) == 0);
   g.out.scales = {g_scales, 8};
-  CHECK(kind_of([&] { G::can_implement(g); }) == sq::ErrorKind::kInvalidArgument);
+  CHECK(kind_of([&] { G::check(g); }) == sq::ErrorKind::kInvalidArgument);
 
   using R = sqc::RmsNormQuantize<float>;
   R::Arguments r{
@@ -127,20 +131,20 @@ TEST_CASE("GluQuantize and RmsNormQuantize reject mismatched shapes and bad eps"
       {g_x, 64},
       1e-5f,
       {sq::ActScheme::kPerTensor, {g_codes, 8, 64, 64}, {g_scales, 1}, 0.f, {}}};
-  CHECK_NOTHROW(R::can_implement(r));
+  CHECK_NOTHROW(R::check(r));
   CHECK(R::get_workspace_size(r) == 4);
   r.weight = {g_x, 63};
-  CHECK(kind_of([&] { R::can_implement(r); }) == sq::ErrorKind::kShape);
+  CHECK(kind_of([&] { R::check(r); }) == sq::ErrorKind::kShape);
   r.weight = {g_x, 64};
   r.eps = -1.0f;
-  CHECK(kind_of([&] { R::can_implement(r); }) == sq::ErrorKind::kInvalidArgument);
+  CHECK(kind_of([&] { R::check(r); }) == sq::ErrorKind::kInvalidArgument);
 }
 
 TEST_CASE("runtime checks: alignment, error messages, device_count never throws") {
   CHECK(kind_of([&] {
-          sqc::require_aligned(reinterpret_cast<char*>(g_x) + 4, 16, "x");
+          sq::require_aligned(reinterpret_cast<char*>(g_x) + 4, 16, "x");
         }) == sq::ErrorKind::kAlignment);
-  CHECK_NOTHROW(sqc::require_aligned(g_x, 16, "x"));
+  CHECK_NOTHROW(sq::require_aligned(g_x, 16, "x"));
   try {
     SPIKEQUANT_CUDA_CHECK(cudaErrorInvalidValue);
     FAIL("no throw");

@@ -6,6 +6,7 @@
 #include "gemm_reference.hpp"
 #include "gemm_test_util.cuh"
 #include "spikequant/cuda/device/gemm.cuh"
+#include "spikequant/cuda/runtime/device.cuh"
 #include "spikequant/cuda/runtime/device_buffer.cuh"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <doctest/doctest.h>
 #include <span>
 #include <sstream>
+#include <string>
 #include <vector>
 
 namespace {
@@ -232,3 +234,47 @@ TEST_CASE("Sm80_Int8Gemm: ldmatrix reads are bank-conflict free (SIMT emulator)"
   }
 }
 #endif
+
+TEST_CASE("Sm80_Int8Gemm: can_implement returns a Status, check throws the same verdict") {
+  Operands const op(Shape{37, 64, 96}, 0, 1);
+  tg::PoisonedOutput out(sqc::GemmElement::kInt32, 37, 64, 64);
+  auto good = op.args(out.data(), 64, sqc::GemmElement::kInt32);
+  CHECK(sqc::Int8Gemm::can_implement(good).ok());
+  auto bad = good;
+  bad.k = 40;  // not a multiple of 16
+  sq::Status const s = sqc::Int8Gemm::can_implement(bad);
+  CHECK_FALSE(s.ok());
+  CHECK(s.kind() == sq::ErrorKind::kShape);
+  CHECK(s.message().find("multiple of 16") != std::string::npos);
+  CHECK_THROWS_WITH_AS(sqc::Int8Gemm::check(bad), s.message().c_str(), sq::Error);
+}
+
+TEST_CASE("Sm80_Int8Gemm object: checked once, then run repeatedly with the same result") {
+  Operands const op(Shape{37, 65, 96}, 0, 7);
+  tg::PoisonedOutput out(sqc::GemmElement::kInt32, 37, 65, 65);
+  sqc::Int8Gemm const gemm(op.args(out.data(), 65, sqc::GemmElement::kInt32));
+  CHECK(
+      gemm.tile() ==
+      sqc::Int8Gemm::default_tile(
+          op.args(out.data(), 65, sqc::GemmElement::kInt32), sqc::compute_capability()));
+  for (int rep = 0; rep < 2; ++rep) {
+    gemm.run(nullptr);
+    std::vector<std::int64_t> got;
+    (void)out.download_checked(&got);
+    CHECK(std::equal(got.begin(), got.end(), op.acc.begin()));
+  }
+#if defined(SPIKEQUANT_SIMT)
+  // The emulated runtime counts host-side CUDA calls: a planned GEMM's run makes none beyond
+  // the launch (no attribute queries, no cudaFuncSetAttribute).
+  auto const& dev = sq::simt::device_state();
+  auto const queries = dev.device_queries;
+  auto const sets = dev.attribute_sets;
+  gemm.run(nullptr);
+  gemm.run(nullptr);
+  CHECK(dev.device_queries == queries);
+  CHECK(dev.attribute_sets == sets);
+#endif
+  auto bad = op.args(out.data(), 65, sqc::GemmElement::kInt32);
+  bad.lda = 97;
+  CHECK_THROWS_AS(sqc::Int8Gemm{bad}, sq::Error);
+}

@@ -210,3 +210,35 @@ TEST_SUITE("slow") {
     compare_with_gguf_py(g, path);
   }
 }
+
+// docs/gguf.md shows this region (scripts/check-snippets.py keeps the two equal).
+namespace gguf_doc {
+namespace io = spikequant::io;
+// [gguf-usage]
+void read_smollm2(std::string const& path) {  // e.g. ".../SmolLM2-135M-Instruct.Q4_1.gguf"
+  auto const g = io::Gguf::open(path);        // memory-mapped
+  std::string const arch = g.get_string("general.architecture");  // "llama"
+  auto const heads = g.get_int("llama.attention.head_count");     // any integer type, as int64
+  double const theta = g.get_float("llama.rope.freq_base");       // FLOAT32 or FLOAT64
+  auto const vocab = g.get_array<std::string>("tokenizer.ggml.tokens");  // arrays by type
+  auto const& t = g.tensor("blk.0.ffn_down.weight");  // type Q4_1, ne = {1536, 576}
+  std::vector<float> w = g.to_float(t);               // ne[0] fastest: a [576, 1536] matrix
+  std::vector<float> r = g.rows_to_float(t, 10, 2);   // rows 10 and 11 only
+  // [gguf-usage]
+  CHECK(arch == "llama");
+  CHECK(heads == 9);
+  CHECK(theta == 100000.0);
+  CHECK(vocab.size() == 49152);
+  CHECK(w.size() == 576u * 1536u);
+  REQUIRE(r.size() == 2u * 1536u);
+  CHECK(std::equal(r.begin(), r.end(), w.begin() + 10 * 1536));
+}
+}  // namespace gguf_doc
+
+TEST_CASE("docs/gguf.md: the usage snippet reads SmolLM2" * doctest::test_suite("slow")) {
+  auto const path = model_file("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+  if (path.empty()) {
+    return;
+  }
+  gguf_doc::read_smollm2(path.string());
+}

@@ -8,6 +8,7 @@
 #include "common/data.hpp"
 #include "common/models.hpp"
 #include "gguf_builder.hpp"
+#include "spikequant/io/gguf_llama.hpp"
 #include "spikequant/io/gguf_spm_tokenizer.hpp"
 #include "spikequant/io/gguf_tokenizer.hpp"
 #include "spikequant/io/text_file.hpp"
@@ -238,8 +239,15 @@ TEST_CASE("SmolLM2-135M GGUF tokenizer equals transformers" * doctest::test_suit
         "skipped: no references in '", refdir.string(), "' (run scripts/make_gguf_llama_refs.py)");
     return;
   }
-  auto const g = io::Gguf::open(path);
-  auto const tok = io::load_gguf_tokenizer(g);
+  // [gguf-llama-usage]
+  auto const g = io::Gguf::open(path);              // memory-mapped
+  llama::Weights const w = io::load_gguf_llama(g);  // float, Hugging Face layout
+  auto const tok = io::load_gguf_tokenizer(g);      // byte-level BPE from the metadata
+  std::vector<int> const ids = tok.encode("Hello world 12345 ", /*bos=*/false, /*eos=*/false);
+  // [gguf-llama-usage]
+  CHECK(w.config.n_layers == 30);
+  // transformers' ids for the same text (each digit alone).
+  CHECK(ids == std::vector<int>{19556, 905, 216, 33, 34, 35, 36, 37, 216});
   CHECK(tok.vocab_size() == 49152);
   CHECK(tok.bos_id() == 1);
   CHECK(tok.eos_id() == 2);

@@ -5,6 +5,7 @@
 //! checkpoints.
 #include "io_test_util.hpp"
 #include "spikequant/io/hf_checkpoint.hpp"
+#include "spikequant/io/safetensors_writer.hpp"
 
 #include <cmath>
 #include <doctest/doctest.h>
@@ -102,7 +103,7 @@ TEST_CASE("hf: llama fixture (sharded, GQA, untied, rope_theta 50000)") {
   CHECK(c.rope_theta == 50000.0f);
   CHECK(c.norm_eps == 1e-5f);
   CHECK(c.rope == llama::RopeStyle::kRotateHalf);
-  CHECK(c.activation == llama::GluActivation::kSilu);
+  CHECK(c.activation == GluKind::kSwiGlu);
   CHECK_FALSE(c.tied_embeddings);
   CHECK(c.embedding_scale == 1.0f);
   CHECK(c.bos_id == 1);
@@ -134,7 +135,7 @@ TEST_CASE("hf: gemma fixture (tied, head_dim 16 != 32/4, GeGLU, folded norms)") 
   CHECK(c.family == "gemma");
   CHECK(c.head_dim == 16);
   CHECK(c.n_heads == 4);
-  CHECK(c.activation == llama::GluActivation::kGeluTanh);
+  CHECK(c.activation == GluKind::kGeGlu);
   CHECK(c.tied_embeddings);
   CHECK(c.embedding_scale == static_cast<float>(std::sqrt(32.0)));
   CHECK(w.layers.at(0).wq.size() == 64u * 32u);  // (heads * head_dim, dim)
@@ -153,7 +154,7 @@ TEST_CASE("hf: mixtral fixture (4 experts, top-2, router and experts per layer)"
   CHECK(c.n_kv_heads == 2);
   CHECK(c.head_dim == 8);  // "head_dim": null -> hidden / heads
   CHECK(c.sliding_window == 0);
-  CHECK(c.activation == llama::GluActivation::kSilu);
+  CHECK(c.activation == GluKind::kSwiGlu);
   CHECK_FALSE(c.tied_embeddings);
   for (auto const& L : w.layers) {
     CHECK(L.w_gate.empty());  // no dense FFN
@@ -223,13 +224,13 @@ TEST_CASE("hf: config.json parsing, defaults and rejections") {
   CHECK(llama_c.head_dim == 8);
   CHECK(llama_c.rope_theta == 10000.0f);
   CHECK_FALSE(llama_c.tied_embeddings);
-  CHECK(llama_c.activation == llama::GluActivation::kSilu);
+  CHECK(llama_c.activation == GluKind::kSwiGlu);
   auto const gemma_c = io::parse_hf_config(
       R"({"model_type":"gemma","hidden_act":"gelu","rope_theta":500.0,)" + base + "}");
   CHECK(gemma_c.tied_embeddings);
   CHECK(gemma_c.head_dim == 256);  // GemmaConfig's default
   CHECK(gemma_c.rope_theta == 500.0f);
-  CHECK(gemma_c.activation == llama::GluActivation::kGeluTanh);
+  CHECK(gemma_c.activation == GluKind::kGeGlu);
   CHECK(gemma_c.embedding_scale == 4.0f);
   auto const ids = io::parse_hf_config(
       R"({"model_type":"mistral","bos_token_id":5,"eos_token_id":[7,8],)" + base + "}");

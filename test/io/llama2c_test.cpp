@@ -29,7 +29,7 @@ TEST_CASE("llama2c: stories260K loads with its documented config and weights") {
   CHECK(c.vocab_size == 512);
   CHECK(c.max_seq_len == 512);
   CHECK(c.rope == llama::RopeStyle::kInterleaved);
-  CHECK(c.activation == llama::GluActivation::kSilu);
+  CHECK(c.activation == GluKind::kSwiGlu);
   CHECK(c.rope_theta == 10000.0f);
   CHECK(c.norm_eps == 1e-5f);
   CHECK(c.tied_embeddings);

@@ -3,6 +3,7 @@
 //! @file Safetensors: hand-built bytes, writer round trips (F32 / F16 / BF16), validation.
 #include "io_test_util.hpp"
 #include "spikequant/io/safetensors.hpp"
+#include "spikequant/io/safetensors_writer.hpp"
 
 #include <cstdint>
 #include <cstring>

@@ -1,6 +1,7 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file Compile-time checks that every concept accepts what it should and rejects the rest.
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/activation.hpp"
 #include "spikequant/core/estimator.hpp"
 #include "spikequant/core/exclude.hpp"
@@ -23,12 +24,6 @@ using granularity::PerToken;
 template <class G, class E = AbsMax>
 concept ValidWeightQuant = requires {
   typename WeightQuant<G, E>;
-};
-
-// Scheme<A, W> with a non-policy argument must not form.
-template <class A, class W = WeightQuant<>>
-concept ValidScheme = requires {
-  typename Scheme<A, W>;
 };
 
 struct NotATag {};
@@ -125,9 +120,6 @@ static_assert(std::same_as<AQ1::Granularity, PerToken>);
 static_assert(std::same_as<AQ2::Granularity, PerTensor>);
 static_assert(std::same_as<AQ3::Granularity, PerTensor> && std::same_as<AQ3::Source, Static>);
 static_assert(std::same_as<AQ1::Estimator, AbsMax>);
-static_assert(std::same_as<PerTokenDynamicInt8, AQ1>);
-static_assert(std::same_as<PerTensorDynamicInt8, AQ2>);
-static_assert(std::same_as<PerTensorStaticInt8, AQ3>);
 
 // ---- WeightQuant ----------------------------------------------------------------------------
 static_assert(ValidWeightQuant<PerChannel>);
@@ -141,7 +133,8 @@ static_assert(!ValidWeightQuant<PerChannel, int>);
 static_assert(std::same_as<WeightQuant<>::Granularity, PerChannel>);
 static_assert(std::same_as<PerChannelWeightInt8, WeightQuant<PerChannel, AbsMax>>);
 
-// ---- Policy concepts and schemes --------------------------------------------------------------
+// ---- Policy concepts and run-time names
+// -----------------------------------------------------------
 static_assert(ActivationPolicy<AQ1>);
 static_assert(ActivationPolicy<AQ3>);
 static_assert(ActivationPolicy<ActivationQuant<PerGroup<64>>>);
@@ -150,17 +143,15 @@ static_assert(!ActivationPolicy<PerChannelWeightInt8>);
 static_assert(WeightPolicy<PerChannelWeightInt8>);
 static_assert(!WeightPolicy<AQ1>);
 static_assert(!WeightPolicy<PerChannel>);
-static_assert(ValidScheme<AQ1>);
-static_assert(ValidScheme<AQ3, WeightQuant<PerTensor>>);
-static_assert(!ValidScheme<PerToken>);
-static_assert(!ValidScheme<AQ1, AQ2>);
-static_assert(!ValidScheme<PerChannelWeightInt8, PerChannelWeightInt8>);
 
 static_assert(act_scheme_of<AQ1> == ActScheme::kPerToken);
 static_assert(act_scheme_of<AQ2> == ActScheme::kPerTensor);
 static_assert(act_scheme_of<AQ3> == ActScheme::kStatic);
 static_assert(
     act_scheme_of<ActivationQuant<PerTensor, Static, Percentile<99.9>>> == ActScheme::kStatic);
+static_assert(std::same_as<policy_of<ActScheme::kPerToken>, AQ1>);
+static_assert(std::same_as<policy_of<ActScheme::kPerTensor>, AQ2>);
+static_assert(std::same_as<policy_of<ActScheme::kStatic>, AQ3>);
 
 // ---- Module predicates ----------------------------------------------------------------------
 constexpr auto accepts_info = [](ModuleInfo const&) { return true; };

@@ -4,6 +4,7 @@
 //! bad input (each must exit non-zero with exactly one "spikequant: error:" line, no crash).
 #include "common/models.hpp"
 #include "spikequant/io/tokenizer.hpp"
+#include "spikequant/version.hpp"
 #include "tools/cli_runner.hpp"
 
 #include <cmath>
@@ -154,6 +155,22 @@ TEST_CASE("eval --json: fp32 and W8A8 perplexities of TinyStories are sane") {
   CHECK(nlohmann::json::parse(a.out).at("nll") == nlohmann::json::parse(b.out).at("nll"));
 }
 
+TEST_CASE("--scheme takes every spelling of parse_act_scheme, with the same result") {
+  std::string const base =
+      "eval --text " + quote(tinystories().string()) + " --max-tokens 600 --json --scheme ";
+  auto const full = run(base + "w8a8-per-tensor");
+  REQUIRE(full.rc == 0);
+  double const nll = nlohmann::json::parse(full.out).at("nll").get<double>();
+  for (std::string const name : {"aq2", "AQ2", "per-tensor"}) {
+    CAPTURE(name);
+    auto const r = run(base + name);
+    REQUIRE(r.rc == 0);
+    auto const j = nlohmann::json::parse(r.out);
+    CHECK(j.at("scheme") == name);  // recorded as typed
+    CHECK(j.at("nll").get<double>() == nll);
+  }
+}
+
 TEST_CASE("eval --bmm: BMM quantization of q/k/v changes the perplexity and is recorded") {
   std::string const base =
       "eval --text " + quote(tinystories().string()) + " --max-tokens 1024 --seq-len 64 --json";
@@ -236,6 +253,11 @@ TEST_CASE("bad input: one-line errors and non-zero exits, never a crash") {
     check_one_line_error(run("eval --text " + text + " --bmm static"), 2, "--bmm");
     check_one_line_error(run("eval --text " + text + " --bogus 3"), 2, "--bogus");
     check_one_line_error(run("frobnicate"), 2, "frobnicate");
+    // Close misspellings get a suggestion; far-off words do not.
+    check_one_line_error(
+        run("evl --text " + text), 2, "unknown command 'evl' (did you mean 'eval'?)");
+    check_one_line_error(run("generate --temprature 0"), 2, "(did you mean '--temperature'?)");
+    CHECK(run("frobnicate").err.find("did you mean") == std::string::npos);
     check_one_line_error(run("eval"), 2, "--text");
     check_one_line_error(run("eval --text"), 2, "--text");
   }
@@ -244,15 +266,39 @@ TEST_CASE("bad input: one-line errors and non-zero exits, never a crash") {
   }
 }
 
+TEST_CASE("--version prints the library version") {
+  std::string const want = "spikequant " + std::to_string(SPIKEQUANT_VERSION_MAJOR) + "." +
+                           std::to_string(SPIKEQUANT_VERSION_MINOR) + "." +
+                           std::to_string(SPIKEQUANT_VERSION_PATCH) + "\n";
+  for (char const* flag : {"--version", "-V", "version"}) {
+    auto const r = run(flag);
+    CHECK(r.rc == 0);
+    CHECK(r.out == want);
+    CHECK(r.err.empty());
+  }
+}
+
 TEST_CASE("--help for every subcommand") {
-  for (std::string const cmd : {"tokenize", "generate", "eval"}) {
+  // The commands main.cpp registers (its header comment lists the same five): each has a
+  // usage text and is listed, in this order, by the top-level --help.
+  auto const top = run("--help");
+  CHECK(top.rc == 0);
+  std::size_t last = 0;
+  for (std::string const cmd : {"tokenize", "generate", "eval", "calibrate", "report"}) {
+    CAPTURE(cmd);
     auto const r = run(cmd + " --help");
     CHECK(r.rc == 0);
     CHECK(r.out.find("usage: spikequant " + cmd) != std::string::npos);
+    std::size_t const at = top.out.find("\n  " + cmd + " ");
+    REQUIRE(at != std::string::npos);
+    CHECK(at > last);
+    last = at;
   }
-  auto const top = run("--help");
-  CHECK(top.rc == 0);
-  CHECK(top.out.find("eval") != std::string::npos);
+  // eval's calibration flags are part of eval itself, not an optional extension.
+  auto const eval = run("eval --help");
+  for (std::string const flag : {"--qfem", "--qfep", "--smoothquant", "--recipe"}) {
+    CHECK(eval.out.find(flag) != std::string::npos);
+  }
 }
 
 TEST_CASE(

@@ -5,6 +5,7 @@
 //! (exit code 2); everything else is a runtime error (exit code 1).
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <map>
@@ -23,6 +24,40 @@ namespace spikequant_tool {
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+//! " (did you mean 'X'?)" for the candidate closest to `word` in edit distance, when it is
+//! close enough to be a typo (at most 2 edits, or a third of the word); "" otherwise.
+inline std::string did_you_mean(
+    std::string_view word,
+    std::vector<std::string> const& candidates,
+    std::string_view prefix = "") {
+  auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+      row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diag = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        std::size_t const up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  };
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (auto const& c : candidates) {
+    std::size_t const d = distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best.empty() ? std::string() : " (did you mean '" + std::string(prefix) + best + "'?)";
+}
 
 //! The options given to one subcommand, by name without the leading "--".
 class ParsedArgs {
@@ -128,9 +163,13 @@ public:
       }
       Spec const* spec = find(a);
       if (spec == nullptr) {
+        std::vector<std::string> names;
+        for (Spec const& sp : specs_) {
+          names.push_back(sp.name);
+        }
         throw UsageError(
-            "unknown option --" + std::string(a) + " for '" + command_ + "' (see spikequant " +
-            command_ + " --help)");
+            "unknown option --" + std::string(a) + " for '" + command_ + "'" +
+            did_you_mean(a, names, "--") + " (see spikequant " + command_ + " --help)");
       }
       if (spec->value_name.empty()) {
         if (inline_value) {

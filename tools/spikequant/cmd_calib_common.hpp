@@ -1,11 +1,13 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file Shared pieces of the calibration subcommands: planted-spike options, token text,
-//! the --qfem / --qfep / --smoothquant eval flags (an EvalExtension of cmd_eval.hpp).
+//! the --qfem / --qfep / --smoothquant / --recipe eval flags (add_eval_calib_options and
+//! configure_eval_calib, which run_eval calls).
 #pragma once
 
-#include "cmd_eval.hpp"
 #include "common.hpp"
+#include "eval_setup.hpp"
+#include "progress.hpp"
 #include "spikequant/calib/pipeline.hpp"
 #include "spikequant/calib/recipe.hpp"
 
@@ -257,6 +259,7 @@ inline void configure_eval_calib(EvalSetup& s) {
   auto ensure_shared = [&]() -> calib::SharedCalibration& {
     if (!shared) {
       auto const w = windows();
+      Stage st("calibration statistics (" + std::to_string(w.size()) + " windows)");
       shared = calib::SharedCalibration{
           calib::collect_statistics(model, w, {nullptr, s.hook.get(), {}}), {}};
     }
@@ -264,7 +267,10 @@ inline void configure_eval_calib(EvalSetup& s) {
   };
   if (qfep == "auto") {
     auto const w = windows();
-    auto const& r = calib::ensure_prefix_search(ensure_shared(), model, w, {}, s.hook.get());
+    auto& sh = ensure_shared();
+    Stage st("qfep: prefix search");
+    auto const& r = calib::ensure_prefix_search(sh, model, w, {}, s.hook.get());
+    st.done();
     prefix_ids = r.prefix;
     s.json["qfep_search"] = {
         {"module", sq::hf_name(r.module)},
@@ -297,6 +303,7 @@ inline void configure_eval_calib(EvalSetup& s) {
           calib::module_infos(ensure_shared().plain.stats), args.get_double("qfem"));
     }
     auto const w = windows();
+    Stage st("smoothquant: channel statistics and factors");
     auto const cal =
         calib::collect_statistics(model, w, {s.prefix ? &*s.prefix : nullptr, s.hook.get(), {}});
     auto const sm =
@@ -314,6 +321,7 @@ inline void configure_eval_calib(EvalSetup& s) {
       s.prefix = calib::make_prefix(model, prefix_ids, s.hook.get());  // smoothed weights
     }
     static sq::llama::QuantPlan const fp{};
+    Stage st("qfep: float perplexity with the prefix");
     auto const r = calib::evaluate_ppl(
         model, s.eval_stream, s.seq_len, fp, &*s.prefix, s.hook.get(), s.max_tokens);
     s.json["prefix"] = prefix_ids;
@@ -327,24 +335,31 @@ inline void configure_eval_calib(EvalSetup& s) {
     auto const w = windows();
     std::map<sq::ModuleId, float> scales;
     if (s.scheme.act == sq::ActScheme::kStatic) {
+      Stage st("qfem: static scales for the search");
       auto const cal =
           calib::collect_statistics(model, w, {s.prefix ? &*s.prefix : nullptr, s.hook.get(), {}});
       scales = calib::static_scales(cal.stats, model.module_ids());
     }
     auto const stream = calib::windows_stream(w, bos);
+    Stage st("qfem: alpha search (calibration perplexity per candidate)");
     auto evaluator = [&](std::set<sq::ModuleId> const& ex) {
       auto plan = calib::make_plan(*s.scheme.act, ex, scales);
       plan.set_bmm(s.bmm);  // the search scores the plan the evaluation runs
-      return calib::evaluate_ppl(
-                 model,
-                 stream,
-                 static_cast<int>(w.front().size()),
-                 plan,
-                 s.prefix ? &*s.prefix : nullptr,
-                 s.hook.get())
-          .ppl;
+      double const ppl = calib::evaluate_ppl(
+                             model,
+                             stream,
+                             static_cast<int>(w.front().size()),
+                             plan,
+                             s.prefix ? &*s.prefix : nullptr,
+                             s.hook.get())
+                             .ppl;
+      char note[64];
+      std::snprintf(note, sizeof(note), "(last: %zu excluded, ppl %.4f)", ex.size(), ppl);
+      st.tick(note);
+      return ppl;
     };
     auto const res = calib::search_alpha(calib::module_infos(sh.plain.stats), evaluator);
+    st.done();
     excluded = res.modules;
     recipe.alpha = res.alpha;
     s.json["qfem_alpha"] = res.alpha;
@@ -365,7 +380,7 @@ inline void configure_eval_calib(EvalSetup& s) {
   }
   if (qfem != "off" || (s.scheme.act && loaded && !loaded->excluded.empty())) {
     for (auto const& id : excluded) {
-      s.plan.set_mode(id, sq::llama::LinearMode::kW8A16);
+      s.plan.set_mode(id, sq::LinearMode::kW8A16);
     }
     s.json["excluded_modules"] = module_names(excluded);
     s.json["excluded_groups"] = calib::group_representatives(excluded).size();
@@ -380,7 +395,7 @@ inline void configure_eval_calib(EvalSetup& s) {
       for (auto const& id : ids) {
         auto const q = s.plan.get(id);
         sq::require(
-            q.mode != sq::llama::LinearMode::kW8A8 || q.act != sq::ActScheme::kStatic ||
+            q.mode != sq::LinearMode::kW8A8 || q.act != sq::ActScheme::kStatic ||
                 loaded->static_scales.contains(id),
             sq::ErrorKind::kFormat,
             "recipe: static_scales has no scale for ",

@@ -4,20 +4,15 @@
 //! fp32 and the W8A8 schemes, with static scales calibrated on --calib text, optionally with
 //! BMM quantization of q/k/v (--bmm, QuantPlan::bmm).
 //!
-//! Extension point (calibration area): push an EvalExtension onto eval_extensions() from
-//! register_calib_commands(). Its add_options() adds flags (--qfem, --qfep, --recipe,
-//! --plant-spikes, ...) to the eval parser; its configure() runs after the base plan is built
-//! and before static calibration, and may edit EvalSetup: the plan (QFeM exclusions), the
-//! prefix (QFeP), the hook (planted spikes), the model weights (SmoothQuant, through
-//! setup.model.mutable_weights()), the static scales (a recipe's: static calibration then
-//! runs only when a static module has no scale), and `json` (fields added to the --json
-//! output and printed as "key: value" lines otherwise). Callbacks it pushes onto
-//! `after_calibration` run once the plan is final (static scales set), before the evaluation
-//! (e.g. writing a recipe).
+//! The calibration flags (--qfem, --qfep, --smoothquant, --recipe, --write-recipe,
+//! --plant-spikes, --plant-token) come from cmd_calib_common.hpp: add_eval_calib_options()
+//! adds them to the parser, configure_eval_calib() edits the EvalSetup (eval_setup.hpp) after
+//! the base plan is built and before static calibration.
 #pragma once
 
-#include "commands.hpp"
+#include "cmd_calib_common.hpp"
 #include "common.hpp"
+#include "eval_setup.hpp"
 #include "progress.hpp"
 #include "spikequant/model/perplexity.hpp"
 
@@ -29,53 +24,6 @@
 #include <optional>
 
 namespace spikequant_tool {
-
-//! Everything one eval run is made of; extensions read and edit it.
-struct EvalSetup {
-  sq::llama::Model& model;
-  sq::io::Tokenizer const* tokenizer;  //!< null when eval runs on --tokens without one
-  ParsedArgs const& args;
-  SchemeChoice scheme;
-  //! --bmm (or a recipe's): BMM quantization of q/k/v; whoever rebuilds `plan` sets it again.
-  std::optional<sq::ActScheme> bmm = {};
-  int seq_len = 256;
-  std::int64_t max_tokens = 0;
-  std::int64_t calib_samples = 16;
-  std::vector<int> eval_stream = {};   //!< the evaluation tokens (no BOS)
-  std::vector<int> calib_stream = {};  //!< --calib / --calib-tokens tokens (no BOS); may be empty
-  sq::llama::QuantPlan plan = {};      //!< the plan the evaluation runs with
-  std::optional<sq::llama::Prefix> prefix = {};      //!< QFeP prefix for eval and calibration
-  std::shared_ptr<sq::llama::ModuleHook> hook = {};  //!< active in calibration and eval
-  nlohmann::json json = nlohmann::json::object();    //!< extra output fields
-  //! Run after static calibration with the final setup (see the file comment).
-  std::vector<std::function<void(EvalSetup const&)>> after_calibration = {};
-
-  //! The calibration windows, built like the eval windows (BOS + seq_len - 1 tokens), at
-  //! most calib_samples of them. Throws UsageError when there is no calibration text.
-  [[nodiscard]] std::vector<std::vector<int>> calib_windows() const {
-    if (calib_stream.empty()) {
-      throw UsageError("this needs calibration text: pass --calib FILE or --calib-tokens FILE");
-    }
-    return sq::llama::make_windows(calib_stream, seq_len, model.config().bos_id, calib_samples);
-  }
-  //! ForwardOptions carrying the hook (plan left null = the caller's choice).
-  [[nodiscard]] sq::llama::ForwardOptions forward_options() const {
-    sq::llama::ForwardOptions o;
-    o.hook = hook.get();
-    return o;
-  }
-};
-
-//! Adds flags to eval and edits its setup (see the file comment).
-struct EvalExtension {
-  std::function<void(ArgParser&)> add_options;
-  std::function<void(EvalSetup&)> configure;
-};
-
-inline std::vector<EvalExtension>& eval_extensions() {
-  static std::vector<EvalExtension> ext;
-  return ext;
-}
 
 inline ArgParser eval_parser() {
   ArgParser p(
@@ -104,11 +52,7 @@ inline ArgParser eval_parser() {
           "values included) to int8 with a dynamic scale, whatever --scheme is",
           "off")
       .flag("json", "print one JSON object instead of text");
-  for (auto const& e : eval_extensions()) {
-    if (e.add_options) {
-      e.add_options(p);
-    }
-  }
+  add_eval_calib_options(p);
   p.epilog("example: spikequant eval --text ../shared/data/text/tinystories_val.txt "
            "--scheme w8a8-per-tensor --json\n");
   return p;
@@ -180,18 +124,14 @@ inline int run_eval(std::span<std::string const> words) {
   setup.plan = scheme.plan();
   setup.plan.set_bmm(setup.bmm);
 
-  for (auto const& e : eval_extensions()) {
-    if (e.configure) {
-      e.configure(setup);
-    }
-  }
-  setup.plan.set_bmm(setup.bmm);  // an extension may have replaced the plan or the setting
+  configure_eval_calib(setup);
+  setup.plan.set_bmm(setup.bmm);  // a recipe or --qfem may have replaced the plan or the setting
 
   sq::llama::Prefix const* prefix = setup.prefix ? &*setup.prefix : nullptr;
   bool missing_scale = false;  // a static module without a scale (none came from a recipe)
   for (auto const& id : model.module_ids()) {
     auto const q = setup.plan.get(id);
-    missing_scale = missing_scale || (q.mode == sq::llama::LinearMode::kW8A8 &&
+    missing_scale = missing_scale || (q.mode == sq::LinearMode::kW8A8 &&
                                       q.act == sq::ActScheme::kStatic && !(q.static_scale > 0.0f));
   }
   if (missing_scale) {
@@ -254,10 +194,6 @@ inline int run_eval(std::span<std::string const> words) {
     }
   }
   return 0;
-}
-
-inline void register_eval(Registry& r) {
-  r.add({"eval", "perplexity under fp32 or a W8A8 scheme", run_eval});
 }
 
 }  // namespace spikequant_tool

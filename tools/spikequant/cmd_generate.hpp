@@ -3,7 +3,6 @@
 //! @file `spikequant generate`: text from a prompt, greedy or sampled, under a scheme.
 #pragma once
 
-#include "commands.hpp"
 #include "common.hpp"
 #include "spikequant/model/generate.hpp"
 
@@ -99,10 +98,6 @@ inline int run_generate(std::span<std::string const> words) {
   });
   std::cout << "\n";
   return 0;
-}
-
-inline void register_generate(Registry& r) {
-  r.add({"generate", "generate text from a prompt (greedy or sampled)", run_generate});
 }
 
 }  // namespace spikequant_tool

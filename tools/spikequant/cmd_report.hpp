@@ -145,10 +145,10 @@ inline int run_report(std::span<std::string const> words) {
       sq::ActScheme act;
       std::string name;
     };
-    std::vector<SchemeCol> const cols = {
-        {sq::ActScheme::kPerToken, "AQ1"},
-        {sq::ActScheme::kPerTensor, "AQ2"},
-        {sq::ActScheme::kStatic, "AQ3"}};
+    std::vector<SchemeCol> cols;
+    for (sq::ActScheme const a : sq::kAllActSchemes) {
+      cols.push_back({a, std::string(sq::paper_name(a))});
+    }
     // SmoothQuant rows (a = 0.8, the reference code's strength) show what outlier smoothing
     // alone does to the spikes, and QFeM + QFeP applied during its calibration (PAPER.md).
     std::vector<std::string> const methods = {"W8A8", "+QFeM", "+QFeP", "+both", "SQ", "SQ+both"};

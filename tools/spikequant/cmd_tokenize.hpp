@@ -3,7 +3,6 @@
 //! @file `spikequant tokenize --tokenizer T --text "..."`: prints the ids, BOS first.
 #pragma once
 
-#include "commands.hpp"
 #include "common.hpp"
 
 #include <iostream>
@@ -51,10 +50,6 @@ inline int run_tokenize(std::span<std::string const> words) {
   }
   std::cout << "\n";
   return 0;
-}
-
-inline void register_tokenize(Registry& r) {
-  r.add({"tokenize", "print the token ids of a text", run_tokenize});
 }
 
 }  // namespace spikequant_tool

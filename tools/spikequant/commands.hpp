@@ -1,14 +1,9 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file The registry of spikequant subcommands. Each subcommand lives in its own header
-//! (cmd_tokenize.hpp, cmd_generate.hpp, cmd_eval.hpp) and registers itself from main.cpp.
-//!
-//! Adding subcommands from another area (calibration): create tools/spikequant/
-//! calib_commands.hpp defining
-//!   `inline void register_calib_commands(spikequant_tool::Registry& r)`
-//! which calls r.add({...}) for `calibrate`, `report`, ... and may push EvalExtension
-//! entries (cmd_eval.hpp) to add eval flags. main.cpp includes it when it exists
-//! (__has_include), so no file of the model area needs to change.
+//! (cmd_tokenize.hpp, cmd_generate.hpp, cmd_eval.hpp, cmd_calibrate.hpp, cmd_report.hpp) as a
+//! `run_<name>` function; main.cpp's make_registry() adds every one of them, and nothing else
+//! registers commands (so a command cannot silently disappear with a file).
 #pragma once
 
 #include "args.hpp"

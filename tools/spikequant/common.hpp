@@ -6,8 +6,8 @@
 #pragma once
 
 #include "args.hpp"
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
-#include "spikequant/core/policy.hpp"
 #include "spikequant/io/data_path.hpp"
 #include "spikequant/io/gguf_llama.hpp"
 #include "spikequant/io/hf_checkpoint.hpp"
@@ -121,16 +121,14 @@ struct SchemeChoice {
 
 inline constexpr char const* kSchemeNames = "fp32|w8a8-per-token|w8a8-per-tensor|w8a8-static";
 
-//! Parses a scheme name; UsageError listing the valid names otherwise.
+//! Parses a scheme name: "fp32" or what sq::parse_act_scheme accepts; UsageError listing the
+//! valid names otherwise.
 inline SchemeChoice parse_scheme(std::string const& s) {
   if (s == "fp32") {
     return {s, std::nullopt};
   }
-  for (sq::ActScheme a :
-       {sq::ActScheme::kPerToken, sq::ActScheme::kPerTensor, sq::ActScheme::kStatic}) {
-    if (s == sq::to_string(a)) {
-      return {s, a};
-    }
+  if (auto const act = sq::try_parse_act_scheme(s)) {
+    return {s, *act};
   }
   throw UsageError("--scheme: unknown scheme '" + s + "' (expected " + kSchemeNames + ")");
 }

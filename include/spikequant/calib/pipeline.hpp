@@ -183,7 +183,7 @@ inline llama::QuantPlan make_plan(
     std::map<ModuleId, float> const& scales = {}) {
   auto plan = llama::QuantPlan::w8a8(scheme);
   for (auto const& id : excluded) {
-    plan.set_mode(id, llama::LinearMode::kW8A16);
+    plan.set_mode(id, LinearMode::kW8A16);
   }
   plan.set_static_scales(scales);
   return plan;

@@ -86,11 +86,49 @@ inline std::string fmt(double v) {
   o << v;
   return o.str();
 }
+//! The tick step for about `target` intervals over `span`: 1, 2 or 5 times a power of ten
+//! (a reader can add those up), at least 1 for an integer axis.
+inline double nice_step(double span, int target, bool integer) {
+  double const raw = span / std::max(target, 1);
+  double const mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10.0 * mag;
+  for (double m : {1.0, 2.0, 5.0}) {
+    if (m * mag >= raw * (1.0 - 1e-9)) {
+      step = m * mag;
+      break;
+    }
+  }
+  return integer ? std::max(1.0, std::round(step)) : step;
+}
+//! Multiples of `step` in [lo, hi].
+inline std::vector<double> ticks_in(double lo, double hi, double step) {
+  std::vector<double> t;
+  for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + 1e-9 * step; k += 1.0) {
+    double const v = k * step;
+    t.push_back(std::abs(v) < 1e-12 * step ? 0.0 : v);  // no "-0"
+  }
+  return t;
+}
+//! Width of a legend label at 12 px sans-serif, generously (about 7 px a character).
+inline double label_width(std::string const& s) {
+  return 7.0 * static_cast<double>(s.size());
+}
 }  // namespace detail
 
-//! Renders the chart as a standalone SVG document (900 x 500).
+//! Renders the chart as a standalone SVG document (500 high; 900 wide, wider when the legend
+//! needs it). Axis ticks fall on multiples of 1, 2 or 5 x 10^k (integers on an integer axis,
+//! decades on a log axis); a linear y axis spans the data (padded), not 0.
 inline std::string render_svg(LineChart const& chart) {
-  constexpr double W = 900, H = 500, L = 80, R = 200, T = 50, B = 60;
+  constexpr double H = 500, L = 80, T = 50, B = 60, kPlotWidth = 620;
+  double longest = 0.0;
+  for (auto const& s : chart.series) {
+    longest = std::max(longest, detail::label_width(s.name));
+  }
+  for (auto const& h : chart.hlines) {
+    longest = std::max(longest, detail::label_width(h.name));
+  }
+  double const R = std::max(200.0, 46.0 + longest + 15.0);  // legend: line, gap, label, margin
+  double const W = L + kPlotWidth + R;
   double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin;
   double ymin = xmin, ymax = -xmin;
   auto ty = [&](double y) { return chart.log_y ? std::log10(std::max(y, 1e-30)) : y; };
@@ -117,14 +155,23 @@ inline std::string render_svg(LineChart const& chart) {
   if (xmax <= xmin) {
     xmax = xmin + 1;
   }
+  double y_step = 1.0;  // a decade on a log axis
   if (chart.log_y) {
     ymin = std::floor(ymin);
     ymax = std::ceil(ymax);
+    if (ymax <= ymin) {
+      ymax = ymin + 1;
+    }
   } else {
-    ymin = std::min(ymin, 0.0);
-  }
-  if (ymax <= ymin) {
-    ymax = ymin + 1;
+    // Pad the data range by 5% (1% of the value, or 1, when flat) and widen it to whole steps.
+    double span = ymax - ymin;
+    double const pad = span > 0.0 ? 0.05 * span : std::max(0.01 * std::abs(ymax), 1e-9);
+    ymin -= pad;
+    ymax += pad;
+    span = ymax - ymin;
+    y_step = detail::nice_step(span, 5, false);
+    ymin = std::floor(ymin / y_step) * y_step;
+    ymax = std::ceil(ymax / y_step) * y_step;
   }
   auto px = [&](double x) { return L + (x - xmin) / (xmax - xmin) * (W - L - R); };
   auto py = [&](double y) { return H - B - (ty(y) - ymin) / (ymax - ymin) * (H - T - B); };
@@ -151,23 +198,20 @@ inline std::string render_svg(LineChart const& chart) {
         << detail::fmt(t) << "</text>\n";
     }
   } else {
-    for (int i = 0; i <= 5; ++i) {
-      double const t = ymin + (ymax - ymin) * i / 5.0;
+    for (double const t : detail::ticks_in(ymin, ymax, y_step)) {
       o << "<line x1=\"" << L - 4 << "\" y1=\"" << pyt(t) << "\" x2=\"" << W - R << "\" y2=\""
         << pyt(t) << "\" stroke=\"#dddddd\"/>\n"
         << "<text x=\"" << L - 8 << "\" y=\"" << pyt(t) + 4 << "\" text-anchor=\"end\">"
         << detail::fmt(t) << "</text>\n";
     }
   }
-  // X ticks.
-  int const nx = chart.integer_x_ticks ? static_cast<int>(std::round(xmax - xmin)) : 8;
-  int const step = std::max(1, nx / 10);
-  for (int i = 0; i <= nx; i += step) {
-    double const x = xmin + (xmax - xmin) * i / std::max(nx, 1);
+  // X ticks: about 8 intervals.
+  double const x_step = detail::nice_step(xmax - xmin, 8, chart.integer_x_ticks);
+  for (double const x : detail::ticks_in(xmin, xmax, x_step)) {
     o << "<line x1=\"" << px(x) << "\" y1=\"" << H - B << "\" x2=\"" << px(x) << "\" y2=\""
       << H - B + 4 << "\" stroke=\"black\"/>\n"
       << "<text x=\"" << px(x) << "\" y=\"" << H - B + 18 << "\" text-anchor=\"middle\">"
-      << detail::fmt(chart.integer_x_ticks ? std::round(x) : x) << "</text>\n";
+      << detail::fmt(x) << "</text>\n";
   }
   o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 15 << "\" text-anchor=\"middle\">"
     << detail::xml_escape(chart.x_label) << "</text>\n"

@@ -31,15 +31,16 @@
 //! (AQ2 dynamic, AQ3 static), with `ignore` = lm_head + the excluded modules. Note: vLLM runs
 //! ignored modules unquantized (16-bit weights), not W8A16 as spikequant's QFeM does; the
 //! QFeP prefix and SmoothQuant factors have no field there (fold the factors into the
-//! checkpoint; prepend the prefix in the serving code).
+//! checkpoint; prepend the prefix in the serving code). io/compressed_tensors_export.hpp writes
+//! the whole checkpoint (weights, scales, this config) and refuses AQ2, which vLLM cannot serve.
 #pragma once
 
 #include "spikequant/calib/plant_spikes.hpp"
 #include "spikequant/calib/smoothquant.hpp"
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/module.hpp"
 #include "spikequant/core/numeric.hpp"
-#include "spikequant/core/policy.hpp"
 #include "spikequant/model/quant_plan.hpp"
 
 #include <cmath>
@@ -91,29 +92,6 @@ inline std::string file_hash(std::filesystem::path const& path) {
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
   return std::string("fnv1a64:") + hex;
-}
-
-//! Parses "w8a8-per-token" / "w8a8-per-tensor" / "w8a8-static" (also "aq1", "aq2", "aq3").
-inline ActScheme parse_act_scheme(std::string_view s) {
-  for (ActScheme a : {ActScheme::kPerToken, ActScheme::kPerTensor, ActScheme::kStatic}) {
-    if (s == to_string(a)) {
-      return a;
-    }
-  }
-  if (s == "aq1" || s == "AQ1") {
-    return ActScheme::kPerToken;
-  }
-  if (s == "aq2" || s == "AQ2") {
-    return ActScheme::kPerTensor;
-  }
-  if (s == "aq3" || s == "AQ3") {
-    return ActScheme::kStatic;
-  }
-  fail(
-      ErrorKind::kInvalidArgument,
-      "unknown activation scheme '",
-      s,
-      "' (expected w8a8-per-token, w8a8-per-tensor or w8a8-static)");
 }
 
 namespace detail {

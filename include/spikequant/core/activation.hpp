@@ -1,13 +1,17 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file GLU activation functions (SiLU, tanh-approximated GELU) per element, for host and device.
+//! @file GLU activation functions (SiLU, tanh-approximated GELU) per element, for host and
+//! device: the tags (activation::Silu, activation::GeluTanh), their concept GluActivation, and
+//! GluKind, the run-time name a model's config carries, with dispatch(kind, f) to the tag.
 #pragma once
 
 #include "spikequant/core/config.hpp"
+#include "spikequant/core/error.hpp"
 
 #include <cmath>
 #include <concepts>
 #include <string_view>
+#include <utility>
 
 namespace spikequant::inline v0 {
 
@@ -66,5 +70,45 @@ SPIKEQUANT_HOST_DEVICE float glu_value(float gate, float up, A const act = {}) {
 
 static_assert(GluActivation<activation::Silu>);
 static_assert(GluActivation<activation::GeluTanh>);
+
+//! Which gate activation a model's FFN uses (the run-time form of the activation tags).
+enum class GluKind {
+  kSwiGlu,  //!< silu(gate) * up: LLaMA, Mistral, Mixtral
+  kGeGlu,   //!< gelu_tanh(gate) * up: Gemma (Hugging Face's gelu_pytorch_tanh)
+};
+
+//! "swiglu" / "geglu".
+inline constexpr std::string_view to_string(GluKind kind) noexcept {
+  switch (kind) {
+  case GluKind::kSwiGlu:
+    return "swiglu";
+  case GluKind::kGeGlu:
+    return "geglu";
+  }
+  return "unknown";
+}
+
+//! Parses to_string's names. Throws Error(kInvalidArgument) naming the valid values otherwise.
+inline GluKind parse_glu_kind(std::string_view s) {
+  for (GluKind k : {GluKind::kSwiGlu, GluKind::kGeGlu}) {
+    if (s == to_string(k)) {
+      return k;
+    }
+  }
+  fail(ErrorKind::kInvalidArgument, "unknown GLU activation '", s, "' (expected swiglu or geglu)");
+}
+
+//! Calls `f(A{})` with the tag of `kind` (activation::Silu or activation::GeluTanh) and
+//! returns what it returns: the one switch from the run-time kind to the tag.
+template <class F>
+decltype(auto) dispatch(GluKind kind, F&& f) {
+  switch (kind) {
+  case GluKind::kSwiGlu:
+    return std::forward<F>(f)(activation::Silu{});
+  case GluKind::kGeGlu:
+    return std::forward<F>(f)(activation::GeluTanh{});
+  }
+  fail(ErrorKind::kInvalidArgument, "dispatch: unknown GluKind ", static_cast<int>(kind));
+}
 
 }  // namespace spikequant::v0

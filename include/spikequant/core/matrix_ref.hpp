@@ -8,6 +8,7 @@
 #include "spikequant/core/error.hpp"
 
 #include <cstdint>
+#include <ranges>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -67,24 +68,30 @@ MatrixRef<T> make_matrix_ref(
   return {data, rows, cols, ld};
 }
 
-//! View over a contiguous span holding exactly rows * cols elements.
-template <class T>
-MatrixRef<T> make_matrix_ref(
-    std::span<T> data, std::int64_t rows, std::int64_t cols, std::string_view what = "matrix") {
+//! View over any contiguous range holding exactly rows * cols elements, as std::span's range
+//! constructor takes it: a std::vector, std::array, std::span, C array, ... (const ranges
+//! give MatrixRef<T const>). A temporary that owns its elements (a std::vector rvalue) is
+//! rejected at compile time: the view would dangle.
+//! Throws Error(kShape) naming `what` when a size is not positive or the element count differs.
+template <std::ranges::contiguous_range R>
+requires std::ranges::sized_range<R> && std::ranges::borrowed_range<R>
+    MatrixRef<std::remove_reference_t<std::ranges::range_reference_t<R>>> make_matrix_ref(
+        R&& data, std::int64_t rows, std::int64_t cols, std::string_view what = "matrix") {
   require_matrix_shape(rows, cols, cols, what);
+  auto const size = static_cast<std::int64_t>(std::ranges::size(data));
   require(
-      static_cast<std::int64_t>(data.size()) == rows * cols,
+      size == rows * cols,
       ErrorKind::kShape,
       what,
       ": buffer holds ",
-      data.size(),
+      size,
       " elements, (",
       rows,
       ", ",
       cols,
       ") needs ",
       rows * cols);
-  return {data.data(), rows, cols, cols};
+  return {std::ranges::data(data), rows, cols, cols};
 }
 
 //! Throws Error(kShape) naming both operands unless a and b have the same (rows, cols).

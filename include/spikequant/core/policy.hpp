@@ -1,6 +1,6 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file Activation and weight quantization policies, schemes, and the paper's AQ1/AQ2/AQ3.
+//! @file Activation and weight quantization policies and the paper's AQ1/AQ2/AQ3.
 #pragma once
 
 #include "spikequant/core/estimator.hpp"
@@ -8,8 +8,7 @@
 #include "spikequant/core/scale_source.hpp"
 
 #include <concepts>
-#include <string>
-#include <string_view>
+#include <type_traits>
 
 namespace spikequant::inline v0 {
 
@@ -71,45 +70,12 @@ concept ActivationPolicy = detail::is_activation_quant<P>::value;
 template <class P>
 concept WeightPolicy = detail::is_weight_quant<P>::value;
 
-//! A W8A8 scheme: one activation policy and one weight policy.
-template <ActivationPolicy Act_, WeightPolicy Weight_ = WeightQuant<>>
-struct Scheme {
-  using Act = Act_;
-  using Weight = Weight_;
-};
-
-//! The paper's three activation schemes (its Table 3 columns).
+//! The paper's three activation schemes (its Table 3 columns); ActScheme (act_scheme.hpp)
+//! names them at run time.
 using AQ1 = ActivationQuant<granularity::PerToken, Dynamic>;   //!< dynamic per-token
 using AQ2 = ActivationQuant<granularity::PerTensor, Dynamic>;  //!< dynamic per-tensor
 using AQ3 = ActivationQuant<granularity::PerTensor, Static>;   //!< static per-tensor
-//! Descriptive names for the same schemes.
-using PerTokenDynamicInt8 = AQ1;
-using PerTensorDynamicInt8 = AQ2;
-using PerTensorStaticInt8 = AQ3;
 //! Weights: per output channel, absmax (the paper's and SmoothQuant's choice).
 using PerChannelWeightInt8 = WeightQuant<granularity::PerChannel, AbsMax>;
-
-//! The run-time names of the activation schemes the command line and plans use.
-enum class ActScheme { kPerToken, kPerTensor, kStatic };
-
-//! "w8a8-per-token" / "w8a8-per-tensor" / "w8a8-static".
-inline constexpr std::string_view to_string(ActScheme s) noexcept {
-  switch (s) {
-  case ActScheme::kPerToken:
-    return "w8a8-per-token";
-  case ActScheme::kPerTensor:
-    return "w8a8-per-tensor";
-  case ActScheme::kStatic:
-    return "w8a8-static";
-  }
-  return "unknown";
-}
-
-//! The ActScheme a compile-time policy corresponds to.
-template <ActivationPolicy P>
-requires(!is_per_group_v<typename P::Granularity>) inline constexpr ActScheme act_scheme_of =
-    std::same_as<typename P::Granularity, granularity::PerToken>
-        ? ActScheme::kPerToken
-        : (P::is_dynamic ? ActScheme::kPerTensor : ActScheme::kStatic);
 
 }  // namespace spikequant::v0

@@ -5,6 +5,11 @@
 
 #include "spikequant/core/matrix_ref.hpp"
 
+// One clear line instead of "Eigen/Core: No such file" (or the installed package's stand-in
+// target, spikequantConfig.cmake, when find_package found no Eigen).
+#if defined(SPIKEQUANT_EIGEN_MISSING) || !__has_include(<Eigen/Core>)
+#  error "spikequant::cpu needs Eigen 3.3 headers (Debian/Ubuntu: apt-get install libeigen3-dev)"
+#endif
 #include <Eigen/Core>
 
 namespace spikequant::inline v0::cpu {

@@ -8,20 +8,8 @@
 #include "spikequant/core/matrix_ref.hpp"
 
 #include <cstdint>
-#include <string_view>
 
 namespace spikequant::inline v0::cpu {
-
-//! Which gate activation a model's FFN uses (run-time form of the activation tags).
-enum class GluKind {
-  kSwiGlu,  //!< silu(gate) * up: LLaMA, Mistral, Mixtral
-  kGeGlu,   //!< gelu_tanh(gate) * up: Gemma
-};
-
-//! "swiglu" / "geglu".
-inline constexpr std::string_view to_string(GluKind kind) noexcept {
-  return kind == GluKind::kSwiGlu ? "swiglu" : "geglu";
-}
 
 namespace detail {
 inline void check_glu(
@@ -75,18 +63,11 @@ inline void geglu(MatrixRef<float const> gate, MatrixRef<float const> up, Matrix
   glu<activation::GeluTanh>(gate, up, out);
 }
 
-//! Run-time dispatch on the model's GluKind. Same preconditions as glu.
+//! Run-time form: the GluKind of a model's config, dispatched to its tag. Same preconditions
+//! as glu.
 inline void
 glu(GluKind kind, MatrixRef<float const> gate, MatrixRef<float const> up, MatrixRef<float> out) {
-  switch (kind) {
-  case GluKind::kSwiGlu:
-    swiglu(gate, up, out);
-    return;
-  case GluKind::kGeGlu:
-    geglu(gate, up, out);
-    return;
-  }
-  fail(ErrorKind::kInvalidArgument, "glu: unknown GluKind ", static_cast<int>(kind));
+  dispatch(kind, [&](auto act) { glu(gate, up, out, act); });
 }
 
 }  // namespace spikequant::v0::cpu

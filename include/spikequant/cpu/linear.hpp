@@ -4,6 +4,7 @@
 //! (INT8 weights dequantized, float activations: QFeM's excluded modules) and W8A8.
 #pragma once
 
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/granularity.hpp"
 #include "spikequant/core/matrix_ref.hpp"
@@ -13,6 +14,7 @@
 #include "spikequant/cpu/quantize.hpp"
 #include "spikequant/cpu/workspace.hpp"
 
+#include <concepts>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -31,18 +33,17 @@ struct QuantizedWeight {
   }
 };
 
-//! Quantizes a float weight (out, in) per output channel with absmax scales.
-inline QuantizedWeight quantize_weight(MatrixRef<float const> w) {
-  auto q = quantize_dynamic<granularity::PerChannel>(w);
+//! Quantizes a float weight (out, in) per output channel through the weight policy W (absmax
+//! scales by default: PerChannelWeightInt8).
+template <WeightPolicy W = PerChannelWeightInt8>
+QuantizedWeight quantize_weight(MatrixRef<float const> w) {
+  static_assert(
+      std::same_as<typename W::Granularity, granularity::PerChannel>,
+      "quantize_weight: QuantizedWeight holds one scale per output channel, so W must be "
+      "per-channel");
+  auto q = quantize_dynamic<granularity::PerChannel>(w, typename W::Estimator{});
   return {w.rows, w.cols, std::move(q.codes), std::move(q.scales)};
 }
-
-//! How one linear module runs.
-enum class LinearMode {
-  kFloat,  //!< float weight, float activation
-  kW8A16,  //!< INT8 per-channel weight dequantized, float activation (QFeM)
-  kW8A8,   //!< INT8 weight and INT8 activation (AQ1/AQ2/AQ3)
-};
 
 namespace detail {
 inline void check_linear(
@@ -183,14 +184,8 @@ inline void linear_w8a8(
     std::span<float const> bias,
     MatrixRef<float> y,
     Workspace& ws) {
-  switch (act) {
-  case ActScheme::kPerToken:
-    return detail::linear_w8a8_policy<AQ1>(x, w, static_scale, bias, y, ws);
-  case ActScheme::kPerTensor:
-    return detail::linear_w8a8_policy<AQ2>(x, w, static_scale, bias, y, ws);
-  case ActScheme::kStatic:
-    return detail::linear_w8a8_policy<AQ3>(x, w, static_scale, bias, y, ws);
-  }
+  dispatch(
+      act, [&]<class P>(P) { detail::linear_w8a8_policy<P>(x, w, static_scale, bias, y, ws); });
 }
 
 //! linear_w8a8 with the calling thread's workspace.

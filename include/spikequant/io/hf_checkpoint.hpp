@@ -108,8 +108,8 @@ inline int config_token_id(nlohmann::json const& j, std::string_view key, int fa
 //! - Defaults as in transformers: num_key_value_heads = num_attention_heads, rope_theta
 //!   10000, tie_word_embeddings false (true for gemma), head_dim = hidden / heads (256 for
 //!   gemma), bos 1, eos 2.
-//! - hidden_activation (else hidden_act): "silu" -> kSilu; "gelu_pytorch_tanh" or
-//!   "gelu_new" -> kGeluTanh; "gelu" -> kGeluTanh for gemma only (as transformers does).
+//! - hidden_activation (else hidden_act): "silu" -> kSwiGlu; "gelu_pytorch_tanh" or
+//!   "gelu_new" -> kGeGlu; "gelu" -> kGeGlu for gemma only (as transformers does).
 //! - Gemma: embedding_scale = float(sqrt(hidden_size)); norm weights get (1 + w) at load.
 //! - RopeStyle::kRotateHalf. rope_scaling, attention/mlp biases are rejected (kUnsupported).
 //! - Mistral and Mixtral: sliding_window (null: none) is honoured by the forward.
@@ -226,9 +226,9 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
     act = detail::config_string(j, "hidden_act", gemma ? "gelu_pytorch_tanh" : "silu");
   }
   if (act == "silu" || act == "swish") {
-    c.activation = llama::GluActivation::kSilu;
+    c.activation = GluKind::kSwiGlu;
   } else if (act == "gelu_pytorch_tanh" || act == "gelu_new" || (gemma && act == "gelu")) {
-    c.activation = llama::GluActivation::kGeluTanh;
+    c.activation = GluKind::kGeGlu;
   } else {
     fail(
         ErrorKind::kUnsupported,

@@ -86,7 +86,7 @@ inline llama::Config llama2c_config(Llama2cHeader const& h) {
   c.rope_theta = 10000.0f;
   c.norm_eps = 1e-5f;
   c.rope = llama::RopeStyle::kInterleaved;
-  c.activation = llama::GluActivation::kSilu;
+  c.activation = GluKind::kSwiGlu;
   c.tied_embeddings = h.shared_classifier;
   c.embedding_scale = 1.0f;
   c.bos_id = 1;

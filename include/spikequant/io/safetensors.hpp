@@ -1,7 +1,7 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file Safetensors reader (F32 / F16 / BF16 to float) with full validation, and a small
-//! writer used by tests and tools.
+//! @file Safetensors reader (F32 / F16 / BF16 to float) with full validation. The writer is
+//! io/safetensors_writer.hpp.
 #pragma once
 
 #include "spikequant/core/error.hpp"
@@ -463,85 +463,5 @@ private:
   std::map<std::string, std::size_t> index_;
   std::map<std::string, std::string> metadata_;
 };
-
-//! A tensor to write: float values stored as `dtype` (F32, F16 or BF16, rounded to
-//! nearest even).
-struct TensorToWrite {
-  std::string name;
-  std::vector<std::int64_t> shape;
-  std::vector<float> values;  // row-major, product(shape) elements
-  Dtype dtype = Dtype::kF32;
-};
-
-//! Serializes tensors to safetensors bytes (tensors laid out in the given order, header
-//! padded with spaces to a multiple of 8 like the reference implementation).
-inline std::vector<std::byte> serialize_safetensors(
-    std::span<TensorToWrite const> tensors,
-    std::map<std::string, std::string> const& metadata = {}) {
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) {
-    header["__metadata__"] = metadata;
-  }
-  std::int64_t offset = 0;
-  for (auto const& t : tensors) {
-    require(
-        t.dtype == Dtype::kF32 || t.dtype == Dtype::kF16 || t.dtype == Dtype::kBF16,
-        ErrorKind::kUnsupported,
-        "serialize_safetensors: dtype ",
-        to_string(t.dtype));
-    std::int64_t n = 1;
-    for (auto d : t.shape) {
-      n = detail::checked_mul(n, d, "serialize_safetensors shape");
-    }
-    require(
-        n == static_cast<std::int64_t>(t.values.size()),
-        ErrorKind::kShape,
-        "serialize_safetensors: '",
-        t.name,
-        "' has ",
-        t.values.size(),
-        " values for shape ",
-        shape_string(t.shape));
-    std::int64_t const bytes = n * dtype_size(t.dtype);
-    header[t.name] = {
-        {"dtype", to_string(t.dtype)},
-        {"shape", t.shape},
-        {"data_offsets", {offset, offset + bytes}}};
-    offset += bytes;
-  }
-  std::string text = header.dump();
-  text.append((8 - text.size() % 8) % 8, ' ');
-  std::vector<std::byte> out(8 + text.size() + static_cast<std::size_t>(offset));
-  std::uint64_t const n = text.size();
-  std::memcpy(out.data(), &n, 8);
-  std::memcpy(out.data() + 8, text.data(), text.size());
-  std::byte* p = out.data() + 8 + text.size();
-  for (auto const& t : tensors) {
-    for (float v : t.values) {
-      if (t.dtype == Dtype::kF32) {
-        std::memcpy(p, &v, 4);
-        p += 4;
-      } else {
-        std::uint16_t const h = t.dtype == Dtype::kF16 ? float_to_f16(v) : float_to_bf16(v);
-        std::memcpy(p, &h, 2);
-        p += 2;
-      }
-    }
-  }
-  return out;
-}
-
-//! Writes tensors to a safetensors file (see serialize_safetensors); kIo on failure.
-inline void write_safetensors(
-    std::filesystem::path const& path,
-    std::span<TensorToWrite const> tensors,
-    std::map<std::string, std::string> const& metadata = {}) {
-  auto const bytes = serialize_safetensors(tensors, metadata);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  require(out.is_open(), ErrorKind::kIo, "cannot create '", path.string(), "'");
-  out.write(
-      reinterpret_cast<char const*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  require(out.good(), ErrorKind::kIo, "cannot write '", path.string(), "'");
-}
 
 }  // namespace spikequant::v0::io

@@ -4,6 +4,8 @@
 //! Mixtral, Gemma, llama2.c checkpoints). Readers fill it; the forward reads it.
 #pragma once
 
+#include "spikequant/core/activation.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -13,12 +15,6 @@ namespace spikequant::inline v0::llama {
 enum class RopeStyle {
   kInterleaved,  //!< llama2.c: pairs (2i, 2i+1)
   kRotateHalf,   //!< Hugging Face: pairs (i, i + head_dim/2)
-};
-
-//! The GLU activation applied to the gate projection.
-enum class GluActivation {
-  kSilu,      //!< SwiGLU (LLaMA, Mistral)
-  kGeluTanh,  //!< GeGLU with the tanh approximation (Gemma's gelu_pytorch_tanh)
 };
 
 struct Config {
@@ -42,8 +38,8 @@ struct Config {
   float rope_theta = 10000.0f;
   float norm_eps = 1e-5f;
   RopeStyle rope = RopeStyle::kRotateHalf;
-  GluActivation activation = GluActivation::kSilu;
-  bool tied_embeddings = true;  //!< lm_head shares the embedding matrix
+  GluKind activation = GluKind::kSwiGlu;  //!< the gate activation of the FFN
+  bool tied_embeddings = true;            //!< lm_head shares the embedding matrix
   //! Multiplies the embedding output (Gemma: sqrt(dim)); 1 elsewhere.
   float embedding_scale = 1.0f;
   //! Token ids of BOS / EOS (llama2.c and LLaMA: 1 and 2).

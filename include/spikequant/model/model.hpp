@@ -12,17 +12,22 @@
 //! attention soft-capping.
 #pragma once
 
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/exclude.hpp"
+#include "spikequant/core/linear_mode.hpp"
 #include "spikequant/core/matrix_ref.hpp"
 #include "spikequant/core/module.hpp"
-#include "spikequant/core/policy.hpp"
 #include "spikequant/cpu/glu.hpp"
 #include "spikequant/cpu/linear.hpp"
 #include "spikequant/cpu/quantize.hpp"
 #include "spikequant/cpu/rmsnorm.hpp"
+#include "spikequant/model/attention.hpp"
 #include "spikequant/model/config.hpp"
+#include "spikequant/model/forward_hooks.hpp"
 #include "spikequant/model/kv_cache.hpp"
+#include "spikequant/model/model_checks.hpp"
+#include "spikequant/model/moe_routing.hpp"
 #include "spikequant/model/quant_plan.hpp"
 #include "spikequant/model/weights.hpp"
 
@@ -41,78 +46,6 @@
 
 namespace spikequant::inline v0::llama {
 
-//! What hooks and observers learn about the rows of the matrix they see.
-//! - Dense modules: row r of a module input is row r of the forward, token `tokens[r]` at
-//!   absolute position `start_pos + r`; `rows` is empty.
-//! - MoE expert modules (ModuleId::expert >= 0) see only the rows routed to the expert: row r
-//!   of their input is row `rows[r]` of the forward (ascending), so token
-//!   `tokens[rows[r]]` at position `start_pos + rows[r]`. Use sequence_row / token / position,
-//!   which cover both cases.
-struct ForwardContext {
-  int layer = 0;                //!< the layer being run
-  int start_pos = 0;            //!< absolute position of the forward's row 0 (cache length)
-  std::span<int const> tokens;  //!< the token ids of the forward's rows (all of them)
-  std::span<int const> rows;    //!< expert modules: forward rows of the input rows; else empty
-  //! The forward row (index into `tokens`) of row `row` of the module input.
-  [[nodiscard]] int sequence_row(std::int64_t row) const noexcept {
-    return rows.empty() ? static_cast<int>(row) : rows[static_cast<std::size_t>(row)];
-  }
-  //! The token id of row `row` of the module input.
-  [[nodiscard]] int token(std::int64_t row) const noexcept {
-    return tokens[static_cast<std::size_t>(sequence_row(row))];
-  }
-  //! The absolute position of row `row` of the module input.
-  [[nodiscard]] int position(std::int64_t row) const noexcept {
-    return start_pos + sequence_row(row);
-  }
-};
-
-//! Called with the input of a linear module, (tokens, in_features), after ModuleHook::before.
-//! It is called once for EVERY module, siblings included: q, k and v each receive the same
-//! attention-norm output, gate and up the same FFN-norm output. Statistics code that needs one
-//! entry per sibling group keeps `representative(id.kind) == id.kind` (q, o, up, down).
-//! MoE experts: called for an expert's gate, up and down only when at least one row is routed
-//! to it, with those rows only (ForwardContext::rows says which).
-using ModuleObserver =
-    std::function<void(ModuleId const& id, MatrixRef<float const> input, ForwardContext const&)>;
-
-//! Modifies module inputs before the matmul and outputs after it (planted spikes, smoothing
-//! experiments). Default implementations do nothing.
-//! - `before` is called ONCE per sibling group, with the group's representative id (q for
-//!   {q,k,v}, up for {gate,up}, o, down), on the shared input buffer (tokens, in_features):
-//!   what it writes is what all siblings multiply (and what observers see).
-//! - `after` is called for every module, siblings included, on its output (tokens, out).
-//! - MoE experts: both run per expert on the routed rows only (a copy of them for the
-//!   expert's {gate,up}); `after` of an expert's down sees its output before the routing
-//!   weight is applied.
-class ModuleHook {
-public:
-  virtual ~ModuleHook() = default;
-  virtual void before(ModuleId const& id, MatrixRef<float> input, ForwardContext const& ctx) {
-    (void)id;
-    (void)input;
-    (void)ctx;
-  }
-  virtual void after(ModuleId const& id, MatrixRef<float> output, ForwardContext const& ctx) {
-    (void)id;
-    (void)output;
-    (void)ctx;
-  }
-};
-
-//! Per-call knobs of Model::forward. All optional.
-struct ForwardOptions {
-  //! Plan for this call; null uses the model's own plan (Model::plan()).
-  QuantPlan const* plan = nullptr;
-  //! Sees the input of every linear module (see ModuleObserver).
-  ModuleObserver observer = {};
-  //! Modifies inputs/outputs (see ModuleHook); not owned.
-  ModuleHook* hook = nullptr;
-  //! Run layers 0..stop_after_layer only, then return: no final norm, no logits, and the
-  //! cache's length() is NOT advanced (later layers were not written). -1 runs all layers.
-  int stop_after_layer = -1;
-};
-
 //! The reference model: float weights, lazily quantized INT8 weights, and a plan.
 //! - Thread safety: forward is const and may run concurrently on different caches; the lazy
 //!   weight quantization is guarded by a mutex.
@@ -124,7 +57,7 @@ public:
       : weights_(std::move(weights))
       , plan_(std::move(plan))
       , qcache_(std::make_unique<QCache>()) {
-    validate_weights();
+    validate_weights(weights_);
   }
 
   [[nodiscard]] Config const& config() const noexcept { return weights_.config; }
@@ -173,7 +106,7 @@ public:
   }
   //! (out_features, in_features) of a module.
   [[nodiscard]] std::pair<std::int64_t, std::int64_t> module_shape(ModuleId const& id) const {
-    check_module(id);
+    check_module(config(), id);
     Config const& c = config();
     std::int64_t const q_dim = std::int64_t{c.n_heads} * c.head_dim;
     std::int64_t const kv_dim = std::int64_t{c.n_kv_heads} * c.head_dim;
@@ -233,7 +166,7 @@ public:
   //! The per-channel INT8 weight of a module (MoE experts included), quantized on first use
   //! and then cached.
   [[nodiscard]] cpu::QuantizedWeight const& quantized_weight(ModuleId const& id) const {
-    check_module(id);
+    check_module(config(), id);
     std::scoped_lock lock(qcache_->mutex);
     auto it = qcache_->weights.find(id);
     if (it == qcache_->weights.end()) {
@@ -386,13 +319,13 @@ public:
         bmm_fake_quantize(*bmm, k.ref());
         bmm_fake_quantize(*bmm, v.ref());
       }
-      apply_rope(q.ref(), c.n_heads, start);
-      apply_rope(k.ref(), c.n_kv_heads, start);
+      apply_rope(c, q.ref(), c.n_heads, start);
+      apply_rope(c, k.ref(), c.n_kv_heads, start);
       for (std::int64_t t = 0; t < t_count; ++t) {
         std::copy_n(k.ref().row(t), kv_dim, cache.key(l, start + static_cast<int>(t)));
         std::copy_n(v.ref().row(t), kv_dim, cache.value(l, start + static_cast<int>(t)));
       }
-      attention(q.ref(), cache, l, start, att.ref());
+      attention(c, q.ref(), cache, l, start, att.ref());
       run.group(l, ModuleKind::kO, att.ref(), {{ModuleKind::kO, proj.ref()}});
       cpu::as_eigen(x.ref()) += cpu::as_eigen(MatrixRef<float const>(proj.ref()));
       // FFN block.
@@ -403,7 +336,7 @@ public:
             ModuleKind::kUp,
             xb.ref(),
             {{ModuleKind::kGate, gate.ref()}, {ModuleKind::kUp, up.ref()}});
-        cpu::glu(glu_kind(), gate.ref(), up.ref(), act.ref());
+        cpu::glu(config().activation, gate.ref(), up.ref(), act.ref());
         run.group(l, ModuleKind::kDown, act.ref(), {{ModuleKind::kDown, proj.ref()}});
       } else {
         moe_ffn(run, lw, xb.ref(), proj.ref());
@@ -496,86 +429,9 @@ private:
     }
   };
 
-  //! Throws Error(kInvalidArgument) unless `id` is one of module_ids().
-  void check_module(ModuleId const& id) const {
-    Config const& c = config();
-    bool const ffn =
-        id.kind == ModuleKind::kGate || id.kind == ModuleKind::kUp || id.kind == ModuleKind::kDown;
-    bool const expert_ok =
-        ffn && c.n_experts > 0 ? id.expert >= 0 && id.expert < c.n_experts : !id.is_expert();
-    require(
-        id.layer >= 0 && id.layer < c.n_layers && expert_ok,
-        ErrorKind::kInvalidArgument,
-        "module ",
-        short_name(id),
-        " does not exist in a ",
-        c.n_experts > 0 ? "MoE model with " + std::to_string(c.n_experts) + " experts and "
-                        : std::string("dense model with "),
-        c.n_layers,
-        " layers");
-  }
-
-  [[nodiscard]] cpu::GluKind glu_kind() const noexcept {
-    return config().activation == GluActivation::kSilu ? cpu::GluKind::kSwiGlu
-                                                       : cpu::GluKind::kGeGlu;
-  }
-
-  //! The routing of one MoE layer: per expert, the forward rows routed to it (ascending) and
-  //! their weights.
-  struct Routing {
-    std::vector<std::vector<int>> rows;
-    std::vector<std::vector<float>> weights;
-  };
-
-  //! transformers' MixtralTopKRouter on the FFN-norm output xb (T, dim): router logits
-  //! xb router^T in float (the router is never quantized), softmax over the experts in float,
-  //! the experts_per_token largest probabilities (ties: the lower expert index first, as
-  //! torch.topk), divided by their sum.
-  [[nodiscard]] Routing route(LayerWeights const& lw, MatrixRef<float const> xb) const {
-    Config const& c = config();
-    auto const n_experts = static_cast<std::size_t>(c.n_experts);
-    auto const k = static_cast<std::size_t>(c.experts_per_token);
-    Buffer logits(xb.rows, c.n_experts);
-    cpu::linear_float(xb, {lw.router.data(), c.n_experts, c.dim, c.dim}, {}, logits.ref());
-    Routing r{std::vector<std::vector<int>>(n_experts), std::vector<std::vector<float>>(n_experts)};
-    std::vector<float> prob(n_experts);
-    std::vector<std::size_t> order(n_experts);
-    for (std::int64_t t = 0; t < xb.rows; ++t) {
-      float const* l = logits.ref().row(t);
-      float const max_l = *std::max_element(l, l + n_experts);
-      float sum = 0.0f;
-      for (std::size_t e = 0; e < n_experts; ++e) {
-        prob[e] = std::exp(l[e] - max_l);
-        sum += prob[e];
-      }
-      for (float& p : prob) {
-        p /= sum;
-      }
-      for (std::size_t e = 0; e < n_experts; ++e) {
-        order[e] = e;
-      }
-      std::partial_sort(
-          order.begin(),
-          order.begin() + static_cast<std::ptrdiff_t>(k),
-          order.end(),
-          [&](std::size_t a, std::size_t b) {
-            return prob[a] > prob[b] || (prob[a] == prob[b] && a < b);
-          });
-      float top = 0.0f;
-      for (std::size_t i = 0; i < k; ++i) {
-        top += prob[order[i]];
-      }
-      for (std::size_t i = 0; i < k; ++i) {
-        r.rows[order[i]].push_back(static_cast<int>(t));
-        r.weights[order[i]].push_back(prob[order[i]] / top);
-      }
-    }
-    return r;
-  }
-
   //! Mixtral's sparse MoE FFN (transformers' MixtralSparseMoeBlock) on the FFN-norm output
   //! xb (T, dim), writing out (T, dim):
-  //! 1. route() picks experts_per_token experts and their weights per row;
+  //! 1. route_experts() picks experts_per_token experts and their weights per row;
   //! 2. each expert e with routed rows runs on those rows only, gathered in row order, through
   //!    the one linear dispatch as ModuleIds {layer, gate|up|down, e}:
   //!    y_e = down(act(gate(x)) * up(x)) (so a dynamic per-tensor scale spans the routed rows);
@@ -586,7 +442,7 @@ private:
     Config const& c = config();
     std::int64_t const dim = c.dim;
     std::int64_t const hidden = c.hidden_dim;
-    Routing const routing = route(lw, xb);
+    Routing const routing = route_experts(c, lw, xb);
     cpu::as_eigen(out).setZero();
     for (int e = 0; e < c.n_experts; ++e) {
       std::vector<int> const& rows = routing.rows[static_cast<std::size_t>(e)];
@@ -610,7 +466,7 @@ private:
           xe.ref(),
           {{ModuleKind::kGate, gate.ref()}, {ModuleKind::kUp, up.ref()}},
           e);
-      cpu::glu(glu_kind(), gate.ref(), up.ref(), act.ref());
+      cpu::glu(config().activation, gate.ref(), up.ref(), act.ref());
       run.group(run.ctx.layer, ModuleKind::kDown, act.ref(), {{ModuleKind::kDown, ye.ref()}}, e);
       run.ctx.rows = {};
       for (std::int64_t r = 0; r < n; ++r) {
@@ -620,230 +476,6 @@ private:
         for (std::int64_t j = 0; j < dim; ++j) {
           o[j] += w * y[j];
         }
-      }
-    }
-  }
-
-  //! m = dequantize(quantize_dynamic(m)) in place, one scale over m (kPerTensor) or per row
-  //! (kPerToken): QuantPlan::bmm's fake quantization of a q/k/v projection output.
-  static void bmm_fake_quantize(ActScheme scheme, MatrixRef<float> m) {
-    std::vector<std::int8_t> codes(static_cast<std::size_t>(m.rows * m.cols));
-    MatrixRef<std::int8_t> const c{codes.data(), m.rows, m.cols, m.cols};
-    MatrixRef<float const> const x = m;
-    if (scheme == ActScheme::kPerTensor) {
-      float scale = 0.0f;
-      cpu::quantize_dynamic<granularity::PerTensor>(x, c, std::span<float>(&scale, 1));
-      cpu::dequantize<granularity::PerTensor>(c, std::span<float const>(&scale, 1), m);
-      return;
-    }
-    require(
-        scheme == ActScheme::kPerToken,
-        ErrorKind::kInvalidArgument,
-        "forward: static BMM quantization is not supported");
-    std::vector<float> scales(static_cast<std::size_t>(m.rows));
-    cpu::quantize_dynamic<granularity::PerToken>(x, c, scales);
-    cpu::dequantize<granularity::PerToken>(c, scales, m);
-  }
-
-  //! Rotates pairs of every head of `m` (T, n_heads * head_dim) in place, row t at position
-  //! start + t. Frequencies theta^(-2i/head_dim) for pair i, angle computed in float as HF.
-  void apply_rope(MatrixRef<float> m, int n_heads, int start) const {
-    Config const& c = config();
-    int const hd = c.head_dim;
-    int const half = hd / 2;
-    std::vector<float> inv_freq(static_cast<std::size_t>(half));
-    for (int i = 0; i < half; ++i) {
-      inv_freq[static_cast<std::size_t>(i)] = static_cast<float>(
-          1.0 / std::pow(static_cast<double>(c.rope_theta), (2.0 * i) / static_cast<double>(hd)));
-    }
-    for (std::int64_t t = 0; t < m.rows; ++t) {
-      auto const pos = static_cast<float>(start + t);
-      for (int i = 0; i < half; ++i) {
-        float const angle = pos * inv_freq[static_cast<std::size_t>(i)];
-        float const cs = std::cos(angle);
-        float const sn = std::sin(angle);
-        for (int h = 0; h < n_heads; ++h) {
-          float* head = m.row(t) + static_cast<std::ptrdiff_t>(h) * hd;
-          int const a = c.rope == RopeStyle::kInterleaved ? 2 * i : i;
-          int const b = c.rope == RopeStyle::kInterleaved ? 2 * i + 1 : i + half;
-          float const x0 = head[a];
-          float const x1 = head[b];
-          head[a] = x0 * cs - x1 * sn;
-          head[b] = x0 * sn + x1 * cs;
-        }
-      }
-    }
-  }
-
-  //! Causal grouped-query attention of rows q (T, n_heads * hd) at positions start + t over
-  //! cached keys/values [0, start + t]; query head h reads KV head h / (n_heads / n_kv_heads).
-  void attention(
-      MatrixRef<float> q, KVCache const& cache, int layer, int start, MatrixRef<float> out) const {
-    Config const& c = config();
-    int const hd = c.head_dim;
-    int const group = c.n_heads / c.n_kv_heads;
-    float const inv_sqrt = 1.0f / std::sqrt(static_cast<float>(hd));
-    std::vector<float> scores(static_cast<std::size_t>(start + q.rows));
-    for (std::int64_t t = 0; t < q.rows; ++t) {
-      int const n_ctx = start + static_cast<int>(t) + 1;
-      // Keys first..n_ctx-1: all of them, or the last sliding_window (transformers' mask
-      // keeps kv > q - window). The cache still holds the older ones; they are just unseen.
-      int const first = c.sliding_window > 0 ? std::max(0, n_ctx - c.sliding_window) : 0;
-      for (int h = 0; h < c.n_heads; ++h) {
-        float const* qh = q.row(t) + static_cast<std::ptrdiff_t>(h) * hd;
-        std::ptrdiff_t const kv_off = static_cast<std::ptrdiff_t>(h / group) * hd;
-        float max_score = -INFINITY;
-        for (int s = first; s < n_ctx; ++s) {
-          float const* kh = cache.key(layer, s) + kv_off;
-          float dot = 0.0f;
-          for (int j = 0; j < hd; ++j) {
-            dot += qh[j] * kh[j];
-          }
-          float const sc = dot * inv_sqrt;
-          scores[static_cast<std::size_t>(s)] = sc;
-          max_score = std::max(max_score, sc);
-        }
-        float sum = 0.0f;
-        for (int s = first; s < n_ctx; ++s) {
-          float const e = std::exp(scores[static_cast<std::size_t>(s)] - max_score);
-          scores[static_cast<std::size_t>(s)] = e;
-          sum += e;
-        }
-        float* oh = out.row(t) + static_cast<std::ptrdiff_t>(h) * hd;
-        std::fill_n(oh, hd, 0.0f);
-        for (int s = first; s < n_ctx; ++s) {
-          float const p = scores[static_cast<std::size_t>(s)] / sum;
-          float const* vh = cache.value(layer, s) + kv_off;
-          for (int j = 0; j < hd; ++j) {
-            oh[j] += p * vh[j];
-          }
-        }
-      }
-    }
-  }
-
-  void validate_weights() const {
-    Config const& c = weights_.config;
-    require(
-        c.dim > 0 && c.hidden_dim > 0 && c.n_layers > 0 && c.n_heads > 0 && c.n_kv_heads > 0 &&
-            c.head_dim > 0 && c.vocab_size > 0,
-        ErrorKind::kInvalidArgument,
-        "Model: config sizes must be positive (dim ",
-        c.dim,
-        ", hidden ",
-        c.hidden_dim,
-        ", layers ",
-        c.n_layers,
-        ", heads ",
-        c.n_heads,
-        "/",
-        c.n_kv_heads,
-        ", head_dim ",
-        c.head_dim,
-        ", vocab ",
-        c.vocab_size,
-        ")");
-    require(
-        c.n_heads % c.n_kv_heads == 0,
-        ErrorKind::kInvalidArgument,
-        "Model: n_heads ",
-        c.n_heads,
-        " is not a multiple of n_kv_heads ",
-        c.n_kv_heads);
-    require(
-        c.head_dim % 2 == 0,
-        ErrorKind::kInvalidArgument,
-        "Model: head_dim ",
-        c.head_dim,
-        " is odd");
-    require(
-        c.sliding_window >= 0,
-        ErrorKind::kInvalidArgument,
-        "Model: sliding_window must be >= 0 (0: none), got ",
-        c.sliding_window);
-    require(
-        c.n_experts >= 0,
-        ErrorKind::kInvalidArgument,
-        "Model: n_experts must be >= 0 (0: dense FFN), got ",
-        c.n_experts);
-    require(
-        c.n_experts == 0 || (c.experts_per_token >= 1 && c.experts_per_token <= c.n_experts),
-        ErrorKind::kInvalidArgument,
-        "Model: experts_per_token must be in [1, n_experts = ",
-        c.n_experts,
-        "], got ",
-        c.experts_per_token);
-    auto expect = [](std::vector<float> const& v, std::int64_t n, std::string const& what) {
-      require(
-          static_cast<std::int64_t>(v.size()) == n,
-          ErrorKind::kShape,
-          "Model: ",
-          what,
-          " has ",
-          v.size(),
-          " floats, expected ",
-          n);
-    };
-    std::int64_t const dim = c.dim;
-    std::int64_t const q_dim = std::int64_t{c.n_heads} * c.head_dim;
-    std::int64_t const kv_dim = std::int64_t{c.n_kv_heads} * c.head_dim;
-    expect(weights_.embedding, std::int64_t{c.vocab_size} * dim, "embedding");
-    expect(weights_.final_norm, dim, "final_norm");
-    if (!c.tied_embeddings) {
-      expect(weights_.lm_head, std::int64_t{c.vocab_size} * dim, "lm_head");
-    }
-    require(
-        static_cast<int>(weights_.layers.size()) == c.n_layers,
-        ErrorKind::kShape,
-        "Model: ",
-        weights_.layers.size(),
-        " layers of weights, config says ",
-        c.n_layers);
-    for (std::size_t l = 0; l < weights_.layers.size(); ++l) {
-      LayerWeights const& lw = weights_.layers[l];
-      std::string const p = "layer " + std::to_string(l) + " ";
-      expect(lw.attn_norm, dim, p + "attn_norm");
-      expect(lw.ffn_norm, dim, p + "ffn_norm");
-      expect(lw.wq, q_dim * dim, p + "wq");
-      expect(lw.wk, kv_dim * dim, p + "wk");
-      expect(lw.wv, kv_dim * dim, p + "wv");
-      expect(lw.wo, dim * q_dim, p + "wo");
-      std::int64_t const ffn = std::int64_t{c.hidden_dim} * dim;
-      if (c.n_experts == 0) {
-        expect(lw.w_gate, ffn, p + "w_gate");
-        expect(lw.w_up, ffn, p + "w_up");
-        expect(lw.w_down, ffn, p + "w_down");
-        require(
-            lw.router.empty() && lw.experts.empty(),
-            ErrorKind::kShape,
-            "Model: ",
-            p,
-            "has MoE weights (router, experts) but the config has n_experts = 0");
-        continue;
-      }
-      require(
-          lw.w_gate.empty() && lw.w_up.empty() && lw.w_down.empty(),
-          ErrorKind::kShape,
-          "Model: ",
-          p,
-          "has dense FFN weights but the config has ",
-          c.n_experts,
-          " experts");
-      expect(lw.router, std::int64_t{c.n_experts} * dim, p + "router");
-      require(
-          lw.experts.size() == static_cast<std::size_t>(c.n_experts),
-          ErrorKind::kShape,
-          "Model: ",
-          p,
-          "has ",
-          lw.experts.size(),
-          " experts, config says ",
-          c.n_experts);
-      for (std::size_t e = 0; e < lw.experts.size(); ++e) {
-        std::string const pe = p + "expert " + std::to_string(e) + " ";
-        expect(lw.experts[e].w_gate, ffn, pe + "w_gate");
-        expect(lw.experts[e].w_up, ffn, pe + "w_up");
-        expect(lw.experts[e].w_down, ffn, pe + "w_down");
       }
     }
   }

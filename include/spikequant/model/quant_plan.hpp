@@ -6,12 +6,12 @@
 //! static calibration fills it with `set_static_scale`.
 #pragma once
 
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/exclude.hpp"
+#include "spikequant/core/linear_mode.hpp"
 #include "spikequant/core/module.hpp"
 #include "spikequant/core/numeric.hpp"
-#include "spikequant/core/policy.hpp"
-#include "spikequant/cpu/linear.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -24,22 +24,6 @@
 #include <vector>
 
 namespace spikequant::inline v0::llama {
-
-//! How one linear module runs: kFloat, kW8A16 (QFeM's excluded modules) or kW8A8.
-using LinearMode = cpu::LinearMode;
-
-//! "fp32", "w8a16", "w8a8".
-inline constexpr std::string_view to_string(LinearMode mode) noexcept {
-  switch (mode) {
-  case LinearMode::kFloat:
-    return "fp32";
-  case LinearMode::kW8A16:
-    return "w8a16";
-  case LinearMode::kW8A8:
-    return "w8a8";
-  }
-  return "?";
-}
 
 //! The run-time description of one module.
 //! - `act` and `static_scale` only matter when mode == kW8A8.
@@ -69,33 +53,26 @@ inline std::string to_string(ModuleQuant const& q) {
 }
 
 //! "off", "per-tensor", "per-token": the names of a BMM quantization setting (QuantPlan::bmm)
-//! on the command line (`eval --bmm`) and in recipes.
+//! on the command line (`eval --bmm`) and in recipes (short_name of the scheme).
 inline constexpr std::string_view bmm_name(std::optional<ActScheme> bmm) noexcept {
-  if (!bmm) {
-    return "off";
-  }
-  return *bmm == ActScheme::kPerTensor  ? "per-tensor"
-         : *bmm == ActScheme::kPerToken ? "per-token"
-                                        : "static";
+  return bmm ? short_name(*bmm) : "off";
 }
 
-//! Parses bmm_name's names ("off" is nullopt). Throws Error(kInvalidArgument) for anything
-//! else, "static" included (BMM quantization has only dynamic scales).
+//! Parses bmm_name's names ("off" is nullopt; the others as parse_act_scheme). Throws
+//! Error(kInvalidArgument) for anything else, a static scheme included (BMM quantization has
+//! only dynamic scales).
 inline std::optional<ActScheme> parse_bmm(std::string_view s) {
   if (s == "off") {
     return std::nullopt;
   }
-  if (s == "per-tensor") {
-    return ActScheme::kPerTensor;
-  }
-  if (s == "per-token") {
-    return ActScheme::kPerToken;
-  }
-  fail(
+  std::optional<ActScheme> const scheme = try_parse_act_scheme(s);
+  require(
+      scheme && *scheme != ActScheme::kStatic,
       ErrorKind::kInvalidArgument,
       "unknown BMM quantization '",
       s,
       "' (expected off, per-tensor or per-token; static scales are not supported)");
+  return scheme;
 }
 
 //! Maps every ModuleId to a ModuleQuant: one default, per-module mode overrides, and

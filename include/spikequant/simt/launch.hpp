@@ -8,6 +8,7 @@
 #include "spikequant/simt/block.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -28,6 +29,10 @@ struct DeviceState {
   std::string last_message;                        //!< the checker report of a failed launch
   std::map<void const*, int> max_dynamic_smem;     //!< cudaFuncSetAttribute per kernel
   std::map<char const*, std::size_t> allocations;  //!< cudaMalloc'd ranges: base -> bytes
+  //! Host work a test can hold to a budget: device attribute / property queries and
+  //! function attribute calls since the program started.
+  std::uint64_t device_queries = 0;
+  std::uint64_t attribute_sets = 0;
 
   //! True when [p, p + bytes) lies inside one live allocation.
   bool in_allocation(void const* p, std::size_t bytes) const {

@@ -205,7 +205,8 @@ cudaError_t cudaDeviceReset(void) {
 }
 
 cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
-  auto const& d = sq_simt::device_state();
+  auto& d = sq_simt::device_state();
+  ++d.device_queries;
   if (device != 0) {
     return sq_rt::fail(cudaErrorInvalidDevice, "cudaDeviceGetAttribute: no such device");
   }
@@ -240,7 +241,8 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   if (device != 0) {
     return sq_rt::fail(cudaErrorInvalidDevice, "cudaGetDeviceProperties: no such device");
   }
-  auto const& d = sq_simt::device_state();
+  auto& d = sq_simt::device_state();
+  ++d.device_queries;
   *prop = cudaDeviceProp{};
   std::strncpy(
       prop->name,
@@ -260,6 +262,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
 
 cudaError_t cudaFuncSetAttribute(void const* fn, cudaFuncAttribute attr, int value) {
   auto& d = sq_simt::device_state();
+  ++d.attribute_sets;
   if (attr == cudaFuncAttributeMaxDynamicSharedMemorySize) {
     if (value < 0 || value > d.max_dynamic_smem_optin) {
       return sq_rt::fail(

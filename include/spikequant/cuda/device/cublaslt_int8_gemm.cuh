@@ -18,6 +18,7 @@
 #pragma once
 
 #include "spikequant/core/error.hpp"
+#include "spikequant/core/status.hpp"
 #include "spikequant/cuda/device/gemm_arguments.hpp"
 #include "spikequant/cuda/runtime/check.cuh"
 
@@ -42,10 +43,14 @@ public:
   //! size the cuBLAS documentation recommends for Hopper).
   static constexpr std::size_t kRecommendedWorkspaceBytes = std::size_t{32} << 20;
 
-  //! Throws spikequant::Error unless the problem satisfies the IMMA rules (see file comment).
-  static void can_implement(CublasLtInt8Problem const& p) { can_implement_cublaslt_int8(p); }
+  //! Whether the problem satisfies the IMMA rules (see file comment); the reason when not.
+  static Status can_implement(CublasLtInt8Problem const& p) noexcept {
+    return status_of([&] { can_implement_cublaslt_int8(p); });
+  }
+  //! can_implement, as a spikequant::Error.
+  static void check(CublasLtInt8Problem const& p) { can_implement_cublaslt_int8(p); }
 
-  //! Plans the GEMM. Throws Error (shape/alignment from can_implement; kUnsupported when the
+  //! Plans the GEMM. Throws Error (shape/alignment from check; kUnsupported when the
   //! heuristic returns no algorithm; kCuda on cuBLASLt errors).
   //! @param handle         caller's cuBLASLt handle, must outlive this object
   //! @param problem        sizes and leading dimensions (elements)
@@ -56,7 +61,7 @@ public:
       std::size_t max_workspace = kRecommendedWorkspaceBytes)
       : handle_(handle)
       , problem_(problem) {
-    can_implement(problem);
+    check(problem);
     require(handle != nullptr, ErrorKind::kInvalidArgument, "cublasLt int8 gemm: null handle");
     try {
       SPIKEQUANT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc_, CUBLAS_COMPUTE_32I, CUDA_R_32I));
@@ -140,9 +145,9 @@ public:
       std::size_t workspace_bytes,
       cudaStream_t stream) const {
     constexpr std::string_view fn = "cublasLt int8 gemm";
-    detail::gemm_require_ptr(a, kPointerAlignment, fn, "a (activations)");
-    detail::gemm_require_ptr(b, kPointerAlignment, fn, "b (weights)");
-    detail::gemm_require_ptr(c, kPointerAlignment, fn, "c (int32 output)");
+    require_pointer(a, kPointerAlignment, detail::gemm_arg(fn, "a (activations)"));
+    require_pointer(b, kPointerAlignment, detail::gemm_arg(fn, "b (weights)"));
+    require_pointer(c, kPointerAlignment, detail::gemm_arg(fn, "c (int32 output)"));
     require(
         workspace_bytes >= workspace_size() && (workspace_size() == 0 || workspace != nullptr),
         ErrorKind::kInvalidArgument,

@@ -5,10 +5,12 @@
 #pragma once
 
 #include "spikequant/core/error.hpp"
+#include "spikequant/core/status.hpp"
 #include "spikequant/cuda/device/gemm_arguments.hpp"
 #include "spikequant/cuda/kernel/sm80_gemm_common.cuh"
 #include "spikequant/cuda/kernel/sm80_int8_gemm.cuh"
 #include "spikequant/cuda/runtime/check.cuh"
+#include "spikequant/cuda/runtime/launch.cuh"
 #include "spikequant/cuda/tuning/int8_gemm_policy.hpp"
 
 #include <array>
@@ -62,6 +64,33 @@ inline void require_grid_y(std::int64_t n, int block_n, char const* fn) {
       " needs more than 65535 column blocks of ",
       block_n);
 }
+//! The tile an sm_80 GEMM object runs: needs an sm_80+ device, takes `tile` when
+//! `explicit_tile` or else `default_tile(cc)`, refuses tiles not in {large, small} and grids
+//! taller than CUDA allows. Returns true for `large`. Throws Error (kUnsupported, kCuda).
+template <class DefaultTile>
+bool choose_sm80_tile(
+    GemmTile tile,
+    bool explicit_tile,
+    GemmTile large,
+    GemmTile small,
+    std::int64_t n,
+    DefaultTile&& default_tile,
+    char const* fn) {
+  int const cc = current_compute_capability();
+  require_sm80(cc, fn);
+  if (!explicit_tile) {
+    tile = default_tile(cc);
+  }
+  require(
+      tile == large || tile == small,
+      ErrorKind::kUnsupported,
+      fn,
+      ": tile ",
+      tile,
+      " is not instantiated");
+  require_grid_y(n, tile.block_n, fn);
+  return tile == large;
+}
 }  // namespace detail
 
 //! INT8 x INT8 GEMM on tensor cores (mma.sync, sm_80 and newer) with the dequantization
@@ -87,13 +116,23 @@ inline void require_grid_y(std::int64_t n, int block_n, char const* fn) {
 //! Int8Gemm::run(args, stream);
 //! // example-end int8-gemm
 //! @endcode
-struct Int8Gemm {
+//!
+//! Two ways to run: `Int8Gemm::run(args, stream)` checks and launches in one call; an
+//! `Int8Gemm gemm(args)` object checks once (throwing), picks its tile once, and then
+//! `gemm.run(stream)` only launches: no argument checks, no device queries, no attribute
+//! calls (the form for a decode loop that repeats one shape).
+class Int8Gemm {
+public:
   using Arguments = Int8GemmArguments;
   using LargeKernel = Sm80Int8GemmKernel<kSm80Int8TileLarge>;
   using SmallKernel = Sm80Int8GemmKernel<kSm80Int8TileSmall>;
 
-  //! Throws spikequant::Error unless `args` can run (host-only checks; no CUDA calls).
-  static void can_implement(Arguments const& args) { can_implement_int8_gemm(args); }
+  //! Whether `args` can run (host-only checks; no CUDA calls); the reason when not.
+  static Status can_implement(Arguments const& args) noexcept {
+    return status_of([&] { can_implement_int8_gemm(args); });
+  }
+  //! can_implement, as an Error (kShape / kAlignment / kInvalidArgument / kUnsupported).
+  static void check(Arguments const& args) { can_implement_int8_gemm(args); }
 
   //! Workspace bytes for `args`: always 0.
   static std::size_t get_workspace_size(Arguments const&) { return 0; }
@@ -103,38 +142,53 @@ struct Int8Gemm {
     return select_int8_gemm_tile(cc, args.m, args.n);
   }
 
-  //! Runs d = epilogue(a * b^T) on `stream` with the selected tile.
-  static void run(Arguments const& args, cudaStream_t stream) {
-    can_implement(args);  // once: run_with_tile would check again
-    int const cc = detail::current_compute_capability();
-    detail::require_sm80(cc, "sm80 int8 gemm");
-    dispatch(args, default_tile(args, cc), stream);
-  }
+  //! Checks `args` once and launches d = epilogue(a * b^T) on `stream` with the default tile.
+  static void run(Arguments const& args, cudaStream_t stream) { Int8Gemm(args).run(stream); }
 
   //! Runs with an explicit tile (kSm80Int8TileLarge or kSm80Int8TileSmall); tests use it to
   //! cover both instantiations on every shape. Throws Error(kUnsupported) for other tiles.
   static void run_with_tile(Arguments const& args, GemmTile tile, cudaStream_t stream) {
-    can_implement(args);
-    detail::require_sm80(detail::current_compute_capability(), "sm80 int8 gemm");
-    dispatch(args, tile, stream);
+    Int8Gemm(args, tile).run(stream);
   }
 
-private:
-  static void dispatch(Arguments const& args, GemmTile tile, cudaStream_t stream) {
-    if (tile == kSm80Int8TileLarge) {
-      launch<LargeKernel>(args, stream);
-    } else if (tile == kSm80Int8TileSmall) {
-      launch<SmallKernel>(args, stream);
+  //! Checks `args` (Error as check()), needs sm_80+, and fixes the default tile for them.
+  explicit Int8Gemm(Arguments const& args)
+      : Int8Gemm(args, GemmTile{}, false) {}
+  //! The same with an explicit tile; Error(kUnsupported) for a tile that is not instantiated.
+  Int8Gemm(Arguments const& args, GemmTile tile)
+      : Int8Gemm(args, tile, true) {}
+
+  //! Launches on `stream`; the arguments' pointers must still be valid.
+  void run(cudaStream_t stream) const {
+    if (large_) {
+      cuda::launch<LargeKernel>(
+          LargeKernel::grid(args_), LargeKernel::to_underlying_arguments(args_), stream);
     } else {
-      fail(ErrorKind::kUnsupported, "sm80 int8 gemm: tile ", tile, " is not instantiated");
+      cuda::launch<SmallKernel>(
+          SmallKernel::grid(args_), SmallKernel::to_underlying_arguments(args_), stream);
     }
   }
 
-  template <class Kernel>
-  static void launch(Arguments const& args, cudaStream_t stream) {
-    detail::require_grid_y(args.n, Kernel::Tile.block_n, "sm80 int8 gemm");
-    cuda::launch<Kernel>(Kernel::grid(args), Kernel::to_underlying_arguments(args), stream);
+  [[nodiscard]] GemmTile tile() const noexcept {
+    return large_ ? kSm80Int8TileLarge : kSm80Int8TileSmall;
   }
+
+private:
+  Int8Gemm(Arguments const& args, GemmTile tile, bool explicit_tile)
+      : args_(args) {
+    check(args);
+    large_ = detail::choose_sm80_tile(
+        tile,
+        explicit_tile,
+        kSm80Int8TileLarge,
+        kSm80Int8TileSmall,
+        args.n,
+        [&](int cc) { return default_tile(args, cc); },
+        "sm80 int8 gemm");
+  }
+
+  Arguments args_;
+  bool large_ = false;
 };
 
 }  // namespace spikequant::v0::cuda

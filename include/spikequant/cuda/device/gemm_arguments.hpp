@@ -4,11 +4,13 @@
 //! headers), so argument validation compiles and is tested on machines without nvcc or a GPU.
 #pragma once
 
+#include "spikequant/core/checks.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/numeric.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace spikequant::inline v0::cuda {
@@ -101,48 +103,12 @@ struct DequantKernelArguments {
 namespace detail {
 
 inline bool gemm_aligned(void const* p, std::size_t bytes) noexcept {
-  return (reinterpret_cast<std::uintptr_t>(p) % bytes) == 0;
+  return is_aligned(p, bytes);
 }
 
-inline void
-gemm_require_ptr(void const* p, std::size_t align, std::string_view fn, char const* what) {
-  require(p != nullptr, ErrorKind::kInvalidArgument, fn, ": ", what, " is a null pointer");
-  require(
-      gemm_aligned(p, align),
-      ErrorKind::kAlignment,
-      fn,
-      ": ",
-      what,
-      " pointer ",
-      p,
-      " is not ",
-      align,
-      "-byte aligned (offset ",
-      reinterpret_cast<std::uintptr_t>(p) % align,
-      ")");
-}
-
-inline void gemm_require_ld(
-    std::int64_t ld,
-    std::int64_t cols,
-    std::size_t elem_bytes,
-    std::size_t align,
-    std::string_view fn,
-    char const* what) {
-  require(ld >= cols, ErrorKind::kShape, fn, ": ", what, " leading dimension ", ld, " < ", cols);
-  require(
-      (static_cast<std::uint64_t>(ld) * elem_bytes) % align == 0,
-      ErrorKind::kAlignment,
-      fn,
-      ": ",
-      what,
-      " leading dimension ",
-      ld,
-      " (",
-      static_cast<std::uint64_t>(ld) * elem_bytes,
-      " bytes per row) is not a multiple of ",
-      align,
-      " bytes");
+//! "<fn>: <what>", the name every check of a GEMM argument reports.
+inline std::string gemm_arg(std::string_view fn, char const* what) {
+  return ::spikequant::detail::concat(fn, ": ", what);
 }
 
 inline void
@@ -205,21 +171,14 @@ inline void check_dequant_arguments(
       " elements; need 1 (per tensor) or N = ",
       n,
       " (per channel)");
-  gemm_require_ptr(e.act_scales, 4, fn, "act_scales");
-  gemm_require_ptr(e.weight_scales, 4, fn, "weight_scales");
+  require_pointer(e.act_scales, 4, detail::gemm_arg(fn, "act_scales"));
+  require_pointer(e.weight_scales, 4, detail::gemm_arg(fn, "weight_scales"));
   if (e.bias != nullptr) {
-    gemm_require_ptr(e.bias, 4, fn, "bias");
+    require_pointer(e.bias, 4, detail::gemm_arg(fn, "bias"));
   }
   if (e.residual != nullptr) {
-    gemm_require_ptr(e.residual, element_bytes(d_type), fn, "residual");
-    require(
-        e.ld_residual >= n,
-        ErrorKind::kShape,
-        fn,
-        ": residual leading dimension ",
-        e.ld_residual,
-        " < N = ",
-        n);
+    require_pointer(e.residual, element_bytes(d_type), detail::gemm_arg(fn, "residual"));
+    require_ld_covers(e.ld_residual, n, detail::gemm_arg(fn, "residual"));
   }
 }
 
@@ -262,19 +221,12 @@ inline void can_implement_int8_gemm(Int8GemmArguments const& args) {
       " could overflow int32 accumulation (max ",
       kMaxInt8GemmK,
       ")");
-  detail::gemm_require_ptr(args.a, 16, fn, "a (activations)");
-  detail::gemm_require_ptr(args.b, 16, fn, "b (weights)");
-  detail::gemm_require_ld(args.lda, args.k, 1, 16, fn, "a (activations)");
-  detail::gemm_require_ld(args.ldb, args.k, 1, 16, fn, "b (weights)");
-  detail::gemm_require_ptr(args.d, element_bytes(args.d_type), fn, "d (output)");
-  require(
-      args.ldd >= args.n,
-      ErrorKind::kShape,
-      fn,
-      ": d leading dimension ",
-      args.ldd,
-      " < N = ",
-      args.n);
+  require_pointer(args.a, 16, detail::gemm_arg(fn, "a (activations)"));
+  require_pointer(args.b, 16, detail::gemm_arg(fn, "b (weights)"));
+  require_ld(args.lda, args.k, 1, 16, detail::gemm_arg(fn, "a (activations)"));
+  require_ld(args.ldb, args.k, 1, 16, detail::gemm_arg(fn, "b (weights)"));
+  require_pointer(args.d, element_bytes(args.d_type), detail::gemm_arg(fn, "d (output)"));
+  require_ld_covers(args.ldd, args.n, detail::gemm_arg(fn, "d (output)"));
   if (args.d_type == GemmElement::kInt32) {
     require(
         args.epilogue.act_scales == nullptr && args.epilogue.weight_scales == nullptr &&
@@ -308,23 +260,16 @@ inline void can_implement_w8a16_gemm(W8A16GemmArguments const& args) {
       ": activations must be f16 or bf16, got ",
       to_string(args.x_type));
   detail::require_float_output(args.d_type, fn);
-  detail::gemm_require_ptr(args.x, 16, fn, "x (activations)");
-  detail::gemm_require_ptr(args.w, 16, fn, "w (weights)");
-  detail::gemm_require_ld(args.ldx, args.k, 2, 16, fn, "x (activations)");
-  detail::gemm_require_ld(args.ldw, args.k, 1, 16, fn, "w (weights)");
-  detail::gemm_require_ptr(args.w_scales, 4, fn, "w_scales");
+  require_pointer(args.x, 16, detail::gemm_arg(fn, "x (activations)"));
+  require_pointer(args.w, 16, detail::gemm_arg(fn, "w (weights)"));
+  require_ld(args.ldx, args.k, 2, 16, detail::gemm_arg(fn, "x (activations)"));
+  require_ld(args.ldw, args.k, 1, 16, detail::gemm_arg(fn, "w (weights)"));
+  require_pointer(args.w_scales, 4, detail::gemm_arg(fn, "w_scales"));
   if (args.bias != nullptr) {
-    detail::gemm_require_ptr(args.bias, 4, fn, "bias");
+    require_pointer(args.bias, 4, detail::gemm_arg(fn, "bias"));
   }
-  detail::gemm_require_ptr(args.d, element_bytes(args.d_type), fn, "d (output)");
-  require(
-      args.ldd >= args.n,
-      ErrorKind::kShape,
-      fn,
-      ": d leading dimension ",
-      args.ldd,
-      " < N = ",
-      args.n);
+  require_pointer(args.d, element_bytes(args.d_type), detail::gemm_arg(fn, "d (output)"));
+  require_ld_covers(args.ldd, args.n, detail::gemm_arg(fn, "d (output)"));
 }
 
 //! Throws spikequant::Error unless the standalone dequantization kernel can run `args`.
@@ -340,24 +285,10 @@ inline void can_implement_dequant(DequantKernelArguments const& args) {
       args.n,
       ")");
   detail::require_float_output(args.d_type, fn);
-  detail::gemm_require_ptr(args.acc, 4, fn, "acc");
-  require(
-      args.ld_acc >= args.n,
-      ErrorKind::kShape,
-      fn,
-      ": acc leading dimension ",
-      args.ld_acc,
-      " < N = ",
-      args.n);
-  detail::gemm_require_ptr(args.d, element_bytes(args.d_type), fn, "d (output)");
-  require(
-      args.ldd >= args.n,
-      ErrorKind::kShape,
-      fn,
-      ": d leading dimension ",
-      args.ldd,
-      " < N = ",
-      args.n);
+  require_pointer(args.acc, 4, detail::gemm_arg(fn, "acc"));
+  require_ld_covers(args.ld_acc, args.n, detail::gemm_arg(fn, "acc"));
+  require_pointer(args.d, element_bytes(args.d_type), detail::gemm_arg(fn, "d (output)"));
+  require_ld_covers(args.ldd, args.n, detail::gemm_arg(fn, "d (output)"));
   detail::check_dequant_arguments(args.epilogue, args.m, args.n, args.d_type, fn);
 }
 
@@ -389,9 +320,9 @@ inline void can_implement_cublaslt_int8(CublasLtInt8Problem const& p) {
       p.n,
       ", K = ",
       p.k);
-  detail::gemm_require_ld(p.lda, p.k, 1, 4, fn, "a (activations)");
-  detail::gemm_require_ld(p.ldb, p.k, 1, 4, fn, "b (weights)");
-  detail::gemm_require_ld(p.ldc, p.n, 1, 4, fn, "c (int32 output)");
+  require_ld(p.lda, p.k, 1, 4, detail::gemm_arg(fn, "a (activations)"));
+  require_ld(p.ldb, p.k, 1, 4, detail::gemm_arg(fn, "b (weights)"));
+  require_ld(p.ldc, p.n, 1, 4, detail::gemm_arg(fn, "c (int32 output)"));
 }
 
 }  // namespace spikequant::v0::cuda

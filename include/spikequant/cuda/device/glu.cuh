@@ -7,6 +7,7 @@
 #include "spikequant/core/activation.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/matrix_ref.hpp"
+#include "spikequant/core/status.hpp"
 #include "spikequant/cuda/device/quantize.cuh"
 #include "spikequant/cuda/kernel/glu_quantize.cuh"
 
@@ -37,8 +38,13 @@ public:
     RowsOutput out{};           // codes (M, H) + scales, or values (M, H) float
   };
 
-  //! Throws Error naming the argument when the kernels cannot run `args`. Host-only.
-  static void can_implement(Arguments const& args) {
+  //! Whether the kernels can run `args` (host-only: no CUDA call); the reason when not.
+  static Status can_implement(Arguments const& args) noexcept {
+    return status_of([&] { check(args); });
+  }
+
+  //! can_implement, as an Error naming the argument when the kernels cannot run `args`. Host-only.
+  static void check(Arguments const& args) {
     constexpr char const* fn = "cuda::GluQuantize";
     detail::check_input(args.gate, fn, "gate");
     detail::check_input(args.up, fn, "up");
@@ -74,7 +80,7 @@ public:
       void* workspace,
       std::size_t workspace_bytes,
       cudaStream_t stream = nullptr) {
-    can_implement(args);
+    check(args);
     detail::check_workspace(args.out, workspace, workspace_bytes, "cuda::GluQuantize");
     using Op = kernel::GluOp<T, A>;
     typename Op::Params const op{args.gate.data, args.gate.ld, args.up.data, args.up.ld};

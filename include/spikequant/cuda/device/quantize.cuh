@@ -4,10 +4,11 @@
 //! dynamic per-tensor (AQ2) and static per-tensor (AQ3), from f32 / f16 / bf16 rows.
 #pragma once
 
+#include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/matrix_ref.hpp"
 #include "spikequant/core/numeric.hpp"
-#include "spikequant/core/policy.hpp"
+#include "spikequant/core/status.hpp"
 #include "spikequant/cuda/kernel/quantize_rows.cuh"
 #include "spikequant/cuda/runtime/check.cuh"
 #include "spikequant/cuda/runtime/checks.cuh"
@@ -251,9 +252,14 @@ public:
     RowsOutput out{};        // codes (M, K) int8 + scales; the float output is not offered
   };
 
-  //! Throws Error (kShape, kAlignment, kInvalidArgument, kNonFinite, kUnsupported) naming the
-  //! argument when the kernels cannot run `args`. Host-only: no CUDA call.
-  static void can_implement(Arguments const& args) {
+  //! Whether the kernels can run `args` (host-only: no CUDA call); the reason when not.
+  static Status can_implement(Arguments const& args) noexcept {
+    return status_of([&] { check(args); });
+  }
+
+  //! can_implement, as an Error (kShape, kAlignment, kInvalidArgument, kNonFinite, kUnsupported)
+  //! naming the argument when the kernels cannot run `args`. Host-only: no CUDA call.
+  static void check(Arguments const& args) {
     constexpr char const* fn = "cuda::QuantizeRows";
     detail::check_input(args.x, fn, "x");
     require(
@@ -276,14 +282,14 @@ public:
            detail::output_vectorizable(args.out, kVec);
   }
 
-  //! Checks `args` (can_implement) and enqueues the kernels on `stream`.
+  //! Checks `args` (check) and enqueues the kernels on `stream`.
   //! @param workspace get_workspace_size(args) bytes of device memory (may be null when 0)
   static void
   run(Arguments const& args,
       void* workspace,
       std::size_t workspace_bytes,
       cudaStream_t stream = nullptr) {
-    can_implement(args);
+    check(args);
     detail::check_workspace(args.out, workspace, workspace_bytes, "cuda::QuantizeRows");
     typename kernel::ConvertOp<T>::Params const op{args.x.data, args.x.ld};
     detail::launch_rows<kernel::ConvertOp<T>, false>(

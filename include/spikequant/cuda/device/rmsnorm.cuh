@@ -7,6 +7,7 @@
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/matrix_ref.hpp"
 #include "spikequant/core/numeric.hpp"
+#include "spikequant/core/status.hpp"
 #include "spikequant/cuda/device/quantize.cuh"
 #include "spikequant/cuda/kernel/rmsnorm_quantize.cuh"
 
@@ -35,7 +36,13 @@ public:
     RowsOutput out{};             // codes (M, D) + scales, or values (M, D) float
   };
 
-  static void can_implement(Arguments const& args) {
+  //! Whether the kernels can run `args` (host-only); the reason when not.
+  static Status can_implement(Arguments const& args) noexcept {
+    return status_of([&] { check(args); });
+  }
+
+  //! can_implement, as an Error naming the argument.
+  static void check(Arguments const& args) {
     constexpr char const* fn = "cuda::RmsNormQuantize";
     detail::check_input(args.x, fn, "x");
     require(
@@ -75,7 +82,7 @@ public:
       void* workspace,
       std::size_t workspace_bytes,
       cudaStream_t stream = nullptr) {
-    can_implement(args);
+    check(args);
     detail::check_workspace(args.out, workspace, workspace_bytes, "cuda::RmsNormQuantize");
     using Op = kernel::RmsNormOp<T>;
     typename Op::Params const op{args.x.data, args.x.ld, args.weight.data(), args.eps};

@@ -1,9 +1,10 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
-//! @file can_implement helpers: alignment, pointer-kind and shape checks raising
-//! spikequant::Error with the argument's name and the offending values.
+//! @file can_implement helpers of the CUDA backend: the pointer-kind check (device memory or
+//! not); the alignment and shape checks every backend shares are in core/checks.hpp.
 #pragma once
 
+#include "spikequant/core/checks.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/core/matrix_ref.hpp"
 
@@ -14,49 +15,7 @@
 
 namespace spikequant::inline v0::cuda {
 
-//! True when `ptr` is a multiple of `bytes` (bytes a power of two).
-inline bool is_aligned(void const* ptr, std::size_t bytes) noexcept {
-  return (reinterpret_cast<std::uintptr_t>(ptr) & (bytes - 1)) == 0;
-}
-
-//! Throws Error(kAlignment) "<what>: pointer 0x... is not <bytes>-byte aligned" unless aligned.
-inline void require_aligned(void const* ptr, std::size_t bytes, std::string_view what) {
-  if (!is_aligned(ptr, bytes)) {
-    fail(
-        ErrorKind::kAlignment,
-        what,
-        ": pointer ",
-        ptr,
-        " is not ",
-        bytes,
-        "-byte aligned (offset ",
-        reinterpret_cast<std::uintptr_t>(ptr) % bytes,
-        ")");
-  }
-}
-
-//! Throws Error(kAlignment) unless the leading dimension `ld` (elements of `elem_bytes`) keeps
-//! every row start `bytes`-byte aligned.
-inline void require_ld_aligned(
-    std::int64_t ld, std::size_t elem_bytes, std::size_t bytes, std::string_view what) {
-  auto const row_bytes = static_cast<std::uint64_t>(ld) * elem_bytes;
-  require(
-      row_bytes % bytes == 0,
-      ErrorKind::kAlignment,
-      what,
-      ": leading dimension ",
-      ld,
-      " (",
-      row_bytes,
-      " bytes) is not a multiple of ",
-      bytes,
-      " bytes");
-}
-
-//! Throws Error(kInvalidArgument) when `ptr` is null.
-inline void require_not_null(void const* ptr, std::string_view what) {
-  require(ptr != nullptr, ErrorKind::kInvalidArgument, what, ": null pointer");
-}
+// is_aligned, require_not_null, require_aligned, require_pointer, require_ld(_aligned): core.
 
 //! Throws Error(kInvalidArgument) when `ptr` is null or known to the runtime as host memory
 //! (a plain host pointer, or pinned memory that is not mapped). Device, managed and mapped
