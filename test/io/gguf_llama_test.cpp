@@ -150,7 +150,7 @@ TEST_CASE("load_gguf_llama: metadata, tensors in place, Q/K un-permuted") {
   CHECK(c.rope_theta == 100000.0f);
   CHECK(c.norm_eps == 1e-5f);
   CHECK(c.rope == llama::RopeStyle::kRotateHalf);
-  CHECK(c.activation == llama::GluActivation::kSilu);
+  CHECK(c.activation == GluKind::kSwiGlu);
   CHECK(c.tied_embeddings);
   CHECK(w.lm_head.empty());
   CHECK(c.bos_id == 3);

@@ -182,7 +182,7 @@ inline llama::Config gguf_llama_config(Gguf const& g) {
     c.vocab_size = static_cast<int>(embd->ne[1]);
   }
   c.rope = llama::RopeStyle::kRotateHalf;  // after unpermute_llama_qk
-  c.activation = llama::GluActivation::kSilu;
+  c.activation = GluKind::kSwiGlu;
   c.tied_embeddings = g.find_tensor("output.weight") == nullptr;
   c.embedding_scale = 1.0f;
   auto token_id = [&](std::string const& k, int fallback) {
