@@ -95,7 +95,7 @@ inline std::int64_t parse_size(std::string const& s) {
 //! The three plans --reference-logits runs (see the option's help).
 inline nlohmann::json reference_logits(
     sq::llama::Model const& m, sq::calib::Recipe const& r, std::vector<int> const& tokens) {
-  using sq::llama::LinearMode;
+  using sq::LinearMode;
   using sq::llama::QuantPlan;
   auto exported = QuantPlan::uniform(LinearMode::kW8A16);
   auto served = QuantPlan::w8a8(r.scheme);
