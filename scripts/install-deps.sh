@@ -13,6 +13,7 @@ packages=(
   libbenchmark-dev                         # benchmarks
   nlohmann-json3-dev                       # safetensors headers, recipes, --json
   libsentencepiece-dev                     # tokenizer.model (LLaMA-2 SentencePiece)
+  libpcre2-dev                             # GGUF byte-level BPE pre-tokenizer regexes
   clang clang-format libclang-rt-14-dev    # fuzzers and the format check
 )
 

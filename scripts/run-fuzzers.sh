@@ -26,6 +26,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/spikequant-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 fuzzers=(llama2c safetensors tokenizer_bin hf_config gguf)
+# The GGUF tokenizer fuzzer needs PCRE2; it is run when it was built.
+[[ -x "$build/test/fuzz/fuzz_gguf_tokenizer" ]] && fuzzers+=(gguf_tokenizer)
 for f in "${fuzzers[@]}"; do
   [[ -x "$build/test/fuzz/fuzz_$f" ]] || { echo "missing $build/test/fuzz/fuzz_$f (build with -DSPIKEQUANT_BUILD_FUZZERS=ON and clang++)" >&2; exit 2; }
   mkdir -p "$work/seeds/$f" "$work/corpus/$f" "$work/artifacts/$f"
@@ -61,6 +63,21 @@ pieces = [b"<unk>", b"\n<s>\n", b"\n</s>\n"] + [b"<0x%02X>" % i for i in range(2
 tok = struct.pack("i", 7) + b"".join(struct.pack("fi", -float(i), len(p)) + p for i, p in enumerate(pieces))
 write("tokenizer_bin", "tiny.bin", tok)
 write("tokenizer_bin", "tiny_text.bin", tok + b"\xff\x00\xff" + "ab a é 😀".encode())
+# GGUF tokenizer seeds: mode byte 0 + a GGUF holding a small gpt2 vocabulary; mode byte 1 +
+# the text form (text line, tokens, empty line, merges) of fuzz_gguf_tokenizer.cpp.
+def gs(x): b = x.encode(); return struct.pack("<Q", len(b)) + b
+def kv_str(k, v): return gs(k) + struct.pack("<I", 8) + gs(v)
+def kv_strs(k, a): return gs(k) + struct.pack("<IIQ", 9, 8, len(a)) + b"".join(gs(x) for x in a)
+def kv_i32s(k, a): return gs(k) + struct.pack("<IIQ", 9, 5, len(a)) + struct.pack(f"<{len(a)}i", *a)
+def kv_u32(k, v): return gs(k) + struct.pack("<II", 4, v)
+toks = ["<s>", "a", "b", "c", "\u0120", "ab", "abc", "\u0120a", "1", "2", "<|im_start|>"]
+kvs = [kv_str("tokenizer.ggml.model", "gpt2"), kv_str("tokenizer.ggml.pre", "smollm"),
+       kv_strs("tokenizer.ggml.tokens", toks), kv_i32s("tokenizer.ggml.token_type", [3] + [1] * 9 + [3]),
+       kv_strs("tokenizer.ggml.merges", ["a b", "ab c", "\u0120 a"]), kv_u32("tokenizer.ggml.bos_token_id", 0)]
+os.makedirs(os.path.join(out, "gguf_tokenizer"), exist_ok=True)
+write("gguf_tokenizer", "vocab.gguf", b"\x00GGUF" + struct.pack("<IQQ", 3, 0, len(kvs)) + b"".join(kvs))
+text_form = "ab abc a 12 <s>\n" + "\n".join(toks) + "\n\na b\nab c\n\u0120 a"
+write("gguf_tokenizer", "text_form.txt", b"\x01" + text_form.encode())
 write("hf_config", "index.json", json.dumps({"metadata": {}, "weight_map": {"model.norm.weight": "model-00001-of-00002.safetensors"}}).encode())
 PY
 if [[ -f "$data/models/stories260K/stories260K.bin" ]]; then
@@ -76,6 +93,11 @@ for d in "$root"/test/fixtures/hf/*/; do
 done
 cp "$root/test/fixtures/hf/mistral/model.safetensors" "$work/seeds/safetensors/mistral.safetensors"
 cp "$root"/test/fixtures/gguf/*.gguf "$work/seeds/gguf/"
+if [[ -d "$work/seeds/gguf_tokenizer" ]]; then
+  for g in "$root"/test/fixtures/gguf/*.gguf; do  # mode byte 0: a GGUF file follows
+    { printf '\0'; cat "$g"; } > "$work/seeds/gguf_tokenizer/$(basename "$g")"
+  done
+fi
 
 # --- run --------------------------------------------------------------------------------
 status=0

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MIT
 //! @file The `spikequant` binary run as a user runs it: tokenize, generate, eval --json, and
 //! bad input (each must exit non-zero with exactly one "spikequant: error:" line, no crash).
+#include "common/models.hpp"
 #include "spikequant/io/tokenizer.hpp"
 #include "spikequant/version.hpp"
 #include "tools/cli_runner.hpp"
@@ -298,4 +299,38 @@ TEST_CASE("--help for every subcommand") {
   for (std::string const flag : {"--qfem", "--qfep", "--smoothquant", "--recipe"}) {
     CHECK(eval.out.find(flag) != std::string::npos);
   }
+}
+
+TEST_CASE(
+    "a Llama .gguf file is a --model and its own tokenizer (SmolLM2-135M)" *
+    doctest::test_suite("slow")) {
+  auto const gguf = spikequant_test::existing_or_skip(
+      spikequant_test::smollm2_gguf(), "scripts/download-models.sh");
+  if (gguf.empty()) {
+    return;
+  }
+  // transformers' AutoTokenizer on the same file gives these ids (each digit alone).
+  auto const t =
+      run("tokenize --no-bos --text 'Hello world 12345 ' --tokenizer " + quote(gguf.string()));
+  CHECK(t.rc == 0);
+  CHECK(t.out == "19556 905 216 33 34 35 36 37 216\n");
+  std::ifstream ppl_ref(fs::path(gguf.string() + ".ref") / "ppl.txt");
+  if (!ppl_ref.is_open()) {
+    MESSAGE("skipped eval: no transformers references (run scripts/make_gguf_llama_refs.py)");
+    return;
+  }
+  std::int64_t max_tokens = 0;
+  int seq_len = 0;
+  double want = 0.0;
+  ppl_ref >> max_tokens >> seq_len >> want;
+  auto const e =
+      run("eval --json --model " + quote(gguf.string()) + " --text " +
+          quote((spikequant_test::data_dir() / "text" / "wikitext2_test.raw").string()) +
+          " --seq-len " + std::to_string(seq_len) + " --max-tokens " + std::to_string(max_tokens));
+  REQUIRE(e.rc == 0);
+  auto const j = nlohmann::json::parse(e.out);
+  CHECK(j.at("tokens").get<std::int64_t>() == max_tokens);
+  double const ppl = j.at("ppl").get<double>();
+  MESSAGE("spikequant eval: fp32 ppl ", ppl, ", transformers ", want);
+  CHECK(std::abs(ppl - want) / want <= 1e-4);
 }

@@ -19,7 +19,11 @@ inline ArgParser calibrate_parser() {
       "Float forwards over calibration windows (BOS + seq-len - 1 tokens each): per module the\n"
       "max token-wise scale, the median (lower middle), r(m) = mean over windows of max/median,\n"
       "and the tokens carrying the largest scales.");
-  p.option("model", "PATH", "llama2.c .bin file or Hugging Face directory", default_model_path())
+  p.option(
+       "model",
+       "PATH",
+       "llama2.c .bin file, Llama .gguf file or Hugging Face directory",
+       default_model_path())
       .option("tokenizer", "FILE", "tokenizer (default: the one beside the model)")
       .option("calib", "FILE", "calibration text (tokenized without BOS)")
       .option("calib-tokens", "FILE", "calibration token ids instead of --calib")

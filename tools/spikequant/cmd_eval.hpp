@@ -31,7 +31,11 @@ inline ArgParser eval_parser() {
       "Perplexity of a text (or token file) under a quantization scheme. The stream (no BOS) is\n"
       "cut into chunks of seq-len - 1 tokens; each window BOS + chunk is one forward on a fresh\n"
       "KV cache and every chunk token is scored; ppl = exp(mean NLL).");
-  p.option("model", "PATH", "llama2.c .bin file or Hugging Face directory", default_model_path())
+  p.option(
+       "model",
+       "PATH",
+       "llama2.c .bin file, Llama .gguf file or Hugging Face directory",
+       default_model_path())
       .option("tokenizer", "FILE", "tokenizer (default: the one beside the model)")
       .option("text", "FILE", "evaluation text (tokenized without BOS)")
       .option("tokens", "FILE", "evaluation token ids (whitespace-separated), instead of --text")

@@ -16,7 +16,11 @@ inline ArgParser generate_parser() {
       "generate",
       "Generates text after a prompt (BOS first). Temperature 0 is greedy; otherwise tokens are\n"
       "sampled with top-p from llama2.c's xorshift RNG, so a seed always gives the same text.");
-  p.option("model", "PATH", "llama2.c .bin file or Hugging Face directory", default_model_path())
+  p.option(
+       "model",
+       "PATH",
+       "llama2.c .bin file, Llama .gguf file or Hugging Face directory",
+       default_model_path())
       .option("tokenizer", "FILE", "tokenizer (default: the one beside the model)")
       .option("prompt", "TEXT", "text to continue (default: none, start from BOS)")
       .option("steps", "N", "total tokens including the prompt", "256")

@@ -15,7 +15,11 @@ inline ArgParser tokenize_parser() {
   if (auto const m = default_model_path(); !m.empty()) {
     def = (fs::path(m).parent_path() / "tok512.bin").string();
   }
-  p.option("tokenizer", "FILE", "tokenizer.bin (llama2.c) or tokenizer.model (SentencePiece)", def)
+  p.option(
+       "tokenizer",
+       "FILE",
+       "tokenizer.bin (llama2.c), tokenizer.model (SentencePiece) or a .gguf model",
+       def)
       .option("text", "TEXT", "the text to tokenize")
       .flag("no-bos", "do not prepend BOS");
   return p;

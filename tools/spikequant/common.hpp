@@ -1,13 +1,15 @@
 // SPDX-FileCopyrightText: 2026 spikequant authors
 // SPDX-License-Identifier: MIT
 //! @file Shared pieces of the subcommands: default data paths, loading a model (llama2.c
-//! .bin file or Hugging Face directory) and its tokenizer, scheme names, token streams.
+//! .bin file, Llama-architecture .gguf file or Hugging Face directory) and its tokenizer,
+//! scheme names, token streams.
 #pragma once
 
 #include "args.hpp"
 #include "spikequant/core/act_scheme.hpp"
 #include "spikequant/core/error.hpp"
 #include "spikequant/io/data_path.hpp"
+#include "spikequant/io/gguf_llama.hpp"
 #include "spikequant/io/hf_checkpoint.hpp"
 #include "spikequant/io/llama2c.hpp"
 #include "spikequant/io/text_file.hpp"
@@ -34,10 +36,14 @@ inline std::string default_model_path() {
   return d.empty() ? std::string() : (d / "models" / "stories260K" / "stories260K.bin").string();
 }
 
-//! The tokenizer beside a model: for a directory its tokenizer.model / tokenizer.bin; for a
-//! file, tokenizer.bin or llama2.c's tok<vocab>.bin in the same folder. nullopt if none.
+//! The tokenizer beside a model: a .gguf file is its own (its metadata holds the vocabulary);
+//! for a directory its tokenizer.model / tokenizer.bin; for a file, tokenizer.bin or
+//! llama2.c's tok<vocab>.bin in the same folder. nullopt if none.
 inline std::optional<fs::path> tokenizer_near(fs::path const& model, int vocab_size) {
   std::error_code ec;
+  if (model.extension() == ".gguf" && fs::is_regular_file(model, ec)) {
+    return model;
+  }
   fs::path const dir = fs::is_directory(model, ec) ? model : model.parent_path();
   std::vector<fs::path> const candidates = {
       dir / ("tok" + std::to_string(vocab_size) + ".bin"),
@@ -51,8 +57,9 @@ inline std::optional<fs::path> tokenizer_near(fs::path const& model, int vocab_s
   return std::nullopt;
 }
 
-//! Loads a model: a directory is a Hugging Face checkpoint (config.json + safetensors), a file
-//! a llama2.c checkpoint. Throws Error(kIo) naming the path when it does not exist.
+//! Loads a model: a directory is a Hugging Face checkpoint (config.json + safetensors), a .gguf
+//! file a Llama-architecture GGUF (dequantized to float), another file a llama2.c checkpoint.
+//! Throws Error(kIo) naming the path when it does not exist.
 inline sq::llama::Weights load_weights(std::string const& path) {
   if (path.empty()) {
     throw UsageError("no --model given and no data folder found (set SPIKEQUANT_DATA)");
@@ -63,6 +70,9 @@ inline sq::llama::Weights load_weights(std::string const& path) {
   }
   if (fs::is_directory(path, ec)) {
     return sq::io::load_hf(path);
+  }
+  if (fs::path(path).extension() == ".gguf") {
+    return sq::io::load_gguf_llama(fs::path(path));
   }
   return sq::io::load_llama2c(path);
 }
