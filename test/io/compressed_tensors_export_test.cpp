@@ -145,9 +145,9 @@ calib::Recipe static_recipe(llama::Model const& m) {
 //! excluded ones float.
 std::vector<float> export_emulation_logits(
     llama::Model const& m, calib::Recipe const& r, std::vector<int> const& tokens) {
-  auto plan = llama::QuantPlan::uniform(llama::LinearMode::kW8A16);
+  auto plan = llama::QuantPlan::uniform(spikequant::LinearMode::kW8A16);
   for (auto const& id : r.excluded) {
-    plan.set_mode(id, llama::LinearMode::kFloat);
+    plan.set_mode(id, spikequant::LinearMode::kFloat);
   }
   auto cache = m.make_cache(static_cast<int>(tokens.size()));
   llama::ForwardOptions fo;
