@@ -133,7 +133,7 @@ TEST_CASE("byte-level alphabet equals GPT-2's bytes_to_unicode") {
   CHECK(io::ByteLevelAlphabet::decode(a.encode(all)) == all);
 }
 
-TEST_CASE("BPE merges by rank, leftmost on ties; specials leftmost-longest") {
+TEST_CASE("BPE merges by rank, leftmost on ties, and specials leftmost-longest") {
   auto const t = hand_tokenizer();
   CHECK(t.vocab_size() == 12);
   CHECK(t.n_merges() == 4);
