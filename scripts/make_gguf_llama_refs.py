@@ -25,16 +25,17 @@ pre-tokenizer of SmolLM2's tokenizer.json (Digits(individual_digits=True) then B
 which transformers' GGUF converter replaces by a plain ByteLevel); the script prints how many
 WikiText ids the plain converter's tokenizer would give differently.
 
-Needs torch, transformers, gguf; when they are not importable the script makes a venv under
-~/.cache/spikequant/venv-gguf-torch, installs them there (torch from PyPI, large) and reruns
-itself with it.
+Needs torch, transformers, gguf; when they are not importable the script uses the venv
+~/.cache/spikequant/venv-export (the one scripts/check_export_hf.py makes, so CI downloads
+torch once), installs what is missing there (torch from PyPI, large; the same pinned versions)
+and reruns itself with it.
 """
 import os
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV = os.path.join(os.path.expanduser("~"), ".cache", "spikequant", "venv-gguf-torch")
+VENV = os.path.join(os.path.expanduser("~"), ".cache", "spikequant", "venv-export")
 
 try:
     import gguf  # noqa: F401
@@ -47,8 +48,10 @@ except ImportError:
         raise
     if not os.path.exists(py):
         subprocess.check_call([sys.executable, "-m", "venv", VENV])
-    subprocess.check_call([py, "-m", "pip", "install", "-q", "torch", "transformers",
-                           "gguf==0.19.0", "numpy", "sentencepiece", "protobuf"])
+    # torch / transformers pinned as in check_export_hf.py, which shares this venv.
+    subprocess.check_call([py, "-m", "pip", "install", "-q", "torch==2.14.0",
+                           "transformers==5.17.0", "gguf==0.19.0", "numpy", "sentencepiece",
+                           "protobuf"])
     os.execv(py, [py] + sys.argv)
 
 from tokenizers import pre_tokenizers  # noqa: E402
