@@ -169,6 +169,9 @@ TEST_CASE("gguf bad input: tensor infos") {
   b.info("w", {std::uint64_t{1} << 62}, 0, 0);  // elements fit int64, bytes (x 4) do not
   refused(b.bytes(), ErrorKind::kFormat, "overflows");
   b = GgufBuilder{};
+  b.info("w", {std::uint64_t{1} << 62, 0}, 0, 0);  // no elements, but one row's bytes overflow
+  refused(b.bytes(), ErrorKind::kFormat, "row size: size overflows");
+  b = GgufBuilder{};
   b.info("w", {~std::uint64_t{0}}, 0, 0);
   refused(b.bytes(), ErrorKind::kFormat, "too large");
   b = GgufBuilder{};

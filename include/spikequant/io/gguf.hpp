@@ -463,6 +463,9 @@ private:
         " block size ",
         tr->block_size);
     t.n_bytes = detail::checked_mul(t.n_elements / tr->block_size, tr->type_size, what + " size");
+    // One row's bytes must fit too: with a zero dimension the tensor has no bytes at all, but
+    // ne[0] alone may still be huge (found by fuzz_gguf: rows_to_float multiplied it).
+    (void)detail::checked_mul(t.row_length() / tr->block_size, tr->type_size, what + " row size");
     auto const off = cur.read<std::uint64_t>("tensor offset");
     require(
         off <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()),
