@@ -38,6 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(os.path.expanduser("~"), ".cache", "spikequant", "venv-export")
 
 try:
+    import accelerate  # noqa: F401  (transformers needs it to load a GGUF file)
     import gguf  # noqa: F401
     import numpy as np
     import torch
@@ -51,7 +52,7 @@ except ImportError:
     # torch / transformers pinned as in check_export_hf.py, which shares this venv.
     subprocess.check_call([py, "-m", "pip", "install", "-q", "torch==2.14.0",
                            "transformers==5.17.0", "gguf==0.19.0", "numpy", "sentencepiece",
-                           "protobuf"])
+                           "protobuf", "accelerate"])
     os.execv(py, [py] + sys.argv)
 
 from tokenizers import pre_tokenizers  # noqa: E402
