@@ -185,6 +185,8 @@ TEST_CASE("hf: mixtral config.json, defaults and rejections") {
   CHECK(d.n_experts == 8);
   CHECK(d.experts_per_token == 2);
   CHECK(d.sliding_window == 0);
+  CHECK(d.rope_theta == 1e6f);  // MixtralConfig.default_theta
+  CHECK(d.norm_eps == 1e-5f);
   CHECK(io::parse_hf_config("{" + base + R"(,"sliding_window":4096})").sliding_window == 4096);
   CHECK(
       io::parse_hf_config(
@@ -223,6 +225,16 @@ TEST_CASE("hf: config.json parsing, defaults and rejections") {
   CHECK(llama_c.n_kv_heads == 2);
   CHECK(llama_c.head_dim == 8);
   CHECK(llama_c.rope_theta == 10000.0f);
+  CHECK(llama_c.norm_eps == 1e-6f);
+  CHECK(llama_c.bos_id == 1);
+  CHECK(llama_c.eos_id == 2);
+  auto const mistral_c = io::parse_hf_config(R"({"model_type":"mistral",)" + base + "}");
+  CHECK(mistral_c.sliding_window == 4096);  // MistralConfig's default when the key is absent
+  CHECK(mistral_c.rope_theta == 10000.0f);
+  CHECK(mistral_c.norm_eps == 1e-6f);
+  CHECK(
+      io::parse_hf_config(R"({"model_type":"mistral","sliding_window":null,)" + base + "}")
+          .sliding_window == 0);
   CHECK_FALSE(llama_c.tied_embeddings);
   CHECK(llama_c.activation == GluKind::kSwiGlu);
   auto const gemma_c = io::parse_hf_config(
@@ -232,11 +244,14 @@ TEST_CASE("hf: config.json parsing, defaults and rejections") {
   CHECK(gemma_c.rope_theta == 500.0f);
   CHECK(gemma_c.activation == GluKind::kGeGlu);
   CHECK(gemma_c.embedding_scale == 4.0f);
+  CHECK(gemma_c.bos_id == 2);  // GemmaConfig: bos 2, eos 1
+  CHECK(gemma_c.eos_id == 1);
+  CHECK(gemma_c.norm_eps == 1e-6f);
   auto const ids = io::parse_hf_config(
       R"({"model_type":"mistral","bos_token_id":5,"eos_token_id":[7,8],)" + base + "}");
   CHECK(ids.bos_id == 5);
   CHECK(ids.eos_id == 7);
-  CHECK(ids.sliding_window == 0);  // absent: full attention
+  CHECK(ids.sliding_window == 4096);  // absent: MistralConfig.sliding_window = 4096
   CHECK(
       io::parse_hf_config(R"({"model_type":"mistral","sliding_window":null,)" + base + "}")
           .sliding_window == 0);

@@ -105,9 +105,11 @@ inline int config_token_id(nlohmann::json const& j, std::string_view key, int fa
 }  // namespace detail
 
 //! Parses a Hugging Face config.json (model_type "llama", "mistral", "mixtral" or "gemma").
-//! - Defaults as in transformers: num_key_value_heads = num_attention_heads, rope_theta
-//!   10000, tie_word_embeddings false (true for gemma), head_dim = hidden / heads (256 for
-//!   gemma), bos 1, eos 2.
+//! - Defaults as transformers 5.17's config classes define them (docs/guide.md has the
+//!   table): num_key_value_heads = num_attention_heads; rope_theta 1e6 for mixtral, 1e4
+//!   otherwise; rms_norm_eps 1e-5 for mixtral, 1e-6 otherwise; tie_word_embeddings true for
+//!   gemma only; head_dim = hidden / heads (256 for gemma); bos / eos 2 / 1 for gemma, 1 / 2
+//!   otherwise; sliding_window 4096 for mistral when the key is absent (null: none).
 //! - hidden_activation (else hidden_act): "silu" -> kSwiGlu; "gelu_pytorch_tanh" or
 //!   "gelu_new" -> kGeGlu; "gelu" -> kGeGlu for gemma only (as transformers does).
 //! - Gemma: embedding_scale = float(sqrt(hidden_size)); norm weights get (1 + w) at load.
@@ -177,7 +179,8 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
   require(
       c.max_seq_len > 0, ErrorKind::kFormat, "config.json: max_position_embeddings must be > 0");
   // transformers < 5 writes rope_theta; 5.x writes rope_parameters {rope_theta, rope_type}.
-  c.rope_theta = detail::config_float(j, "rope_theta", 10000.0f);
+  // MixtralConfig.default_theta is 1e6; the other families' is 1e4.
+  c.rope_theta = detail::config_float(j, "rope_theta", type == "mixtral" ? 1e6f : 10000.0f);
   if (auto const* rp = detail::member(j, "rope_parameters"); rp != nullptr) {
     require(rp->is_object(), ErrorKind::kFormat, "config.json: 'rope_parameters' is not an object");
     std::string const rope_type = detail::config_string(*rp, "rope_type", "default");
@@ -192,10 +195,11 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
     }
   }
   require(c.rope_theta > 0.0f, ErrorKind::kFormat, "config.json: rope_theta must be > 0");
-  // Mistral's and Mixtral's sliding window (null or absent: full attention). Other families
-  // have none.
+  // Mistral's and Mixtral's sliding window (null: full attention). Absent, MistralConfig
+  // defaults to 4096 and MixtralConfig to none. Other families have none.
   bool const mistral_like = type == "mistral" || type == "mixtral";
-  c.sliding_window = mistral_like ? detail::config_int(j, "sliding_window", 0) : 0;
+  int const window_default = type == "mistral" && !j.contains("sliding_window") ? 4096 : 0;
+  c.sliding_window = mistral_like ? detail::config_int(j, "sliding_window", window_default) : 0;
   require(
       c.sliding_window >= 0,
       ErrorKind::kFormat,
@@ -217,7 +221,7 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
         "], got ",
         c.experts_per_token);
   }
-  c.norm_eps = detail::config_float(j, "rms_norm_eps", 1e-6f);
+  c.norm_eps = detail::config_float(j, "rms_norm_eps", type == "mixtral" ? 1e-5f : 1e-6f);
   require(c.norm_eps >= 0.0f, ErrorKind::kFormat, "config.json: rms_norm_eps must be >= 0");
   c.rope = llama::RopeStyle::kRotateHalf;
   c.tied_embeddings = detail::config_bool(j, "tie_word_embeddings", gemma);
@@ -237,8 +241,8 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
         "' is not supported (silu, gelu_pytorch_tanh)");
   }
   c.embedding_scale = gemma ? static_cast<float>(std::sqrt(static_cast<double>(c.dim))) : 1.0f;
-  c.bos_id = detail::config_token_id(j, "bos_token_id", 1);
-  c.eos_id = detail::config_token_id(j, "eos_token_id", 2);
+  c.bos_id = detail::config_token_id(j, "bos_token_id", gemma ? 2 : 1);  // GemmaConfig: 2 / 1
+  c.eos_id = detail::config_token_id(j, "eos_token_id", gemma ? 1 : 2);
   require(
       detail::member(j, "rope_scaling") == nullptr,
       ErrorKind::kUnsupported,
