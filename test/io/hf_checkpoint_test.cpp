@@ -232,9 +232,6 @@ TEST_CASE("hf: config.json parsing, defaults and rejections") {
   CHECK(mistral_c.sliding_window == 4096);  // MistralConfig's default when the key is absent
   CHECK(mistral_c.rope_theta == 10000.0f);
   CHECK(mistral_c.norm_eps == 1e-6f);
-  CHECK(
-      io::parse_hf_config(R"({"model_type":"mistral","sliding_window":null,)" + base + "}")
-          .sliding_window == 0);
   CHECK_FALSE(llama_c.tied_embeddings);
   CHECK(llama_c.activation == GluKind::kSwiGlu);
   auto const gemma_c = io::parse_hf_config(

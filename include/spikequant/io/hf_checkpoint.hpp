@@ -102,14 +102,43 @@ inline int config_token_id(nlohmann::json const& j, std::string_view key, int fa
   return config_int(wrapped, "id");
 }
 
+//! What transformers 5.17's config class of a model_type uses for a field that config.json
+//! leaves out (the table in docs/guide-running-models.md). One row per family, so a new
+//! family states its defaults in one place.
+struct FamilyDefaults {
+  float rope_theta = 10000.0f;  //!< the class's default_theta
+  float norm_eps = 1e-6f;
+  int bos_id = 1;
+  int eos_id = 2;
+  bool tied_embeddings = false;
+  int head_dim = 0;                 //!< 0: hidden_size / num_attention_heads
+  char const* hidden_act = "silu";  //!< the gate activation
+  int sliding_window = 0;           //!< when the key is absent (null always means none)
+};
+
+inline FamilyDefaults family_defaults(std::string_view type) {
+  if (type == "mixtral") {
+    return {.rope_theta = 1e6f, .norm_eps = 1e-5f};
+  }
+  if (type == "mistral") {
+    return {.sliding_window = 4096};
+  }
+  if (type == "gemma") {
+    return {
+        .bos_id = 2,
+        .eos_id = 1,
+        .tied_embeddings = true,
+        .head_dim = 256,
+        .hidden_act = "gelu_pytorch_tanh"};
+  }
+  return {};  // llama
+}
+
 }  // namespace detail
 
 //! Parses a Hugging Face config.json (model_type "llama", "mistral", "mixtral" or "gemma").
-//! - Defaults as transformers 5.17's config classes define them (docs/guide.md has the
-//!   table): num_key_value_heads = num_attention_heads; rope_theta 1e6 for mixtral, 1e4
-//!   otherwise; rms_norm_eps 1e-5 for mixtral, 1e-6 otherwise; tie_word_embeddings true for
-//!   gemma only; head_dim = hidden / heads (256 for gemma); bos / eos 2 / 1 for gemma, 1 / 2
-//!   otherwise; sliding_window 4096 for mistral when the key is absent (null: none).
+//! - Defaults as transformers 5.17's config classes define them (detail::family_defaults;
+//!   the table in docs/guide-running-models.md); num_key_value_heads = num_attention_heads.
 //! - hidden_activation (else hidden_act): "silu" -> kSwiGlu; "gelu_pytorch_tanh" or
 //!   "gelu_new" -> kGeGlu; "gelu" -> kGeGlu for gemma only (as transformers does).
 //! - Gemma: embedding_scale = float(sqrt(hidden_size)); norm weights get (1 + w) at load.
@@ -132,6 +161,7 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
       type,
       "' is not supported (llama, mistral, mixtral, gemma)");
   bool const gemma = type == "gemma";
+  detail::FamilyDefaults const defaults = detail::family_defaults(type);
   c.family = type;
   c.dim = detail::config_int(j, "hidden_size");
   c.hidden_dim = detail::config_int(j, "intermediate_size");
@@ -159,11 +189,12 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
       c.n_heads,
       " is not a multiple of num_key_value_heads ",
       c.n_kv_heads);
-  c.head_dim = detail::config_int(j, "head_dim", gemma ? 256 : c.dim / c.n_heads);
+  c.head_dim = detail::config_int(
+      j, "head_dim", defaults.head_dim > 0 ? defaults.head_dim : c.dim / c.n_heads);
   require(
       c.head_dim > 0, ErrorKind::kFormat, "config.json: head_dim must be > 0, got ", c.head_dim);
   require(
-      gemma || detail::member(j, "head_dim") != nullptr || c.dim % c.n_heads == 0,
+      defaults.head_dim > 0 || detail::member(j, "head_dim") != nullptr || c.dim % c.n_heads == 0,
       ErrorKind::kFormat,
       "config.json: hidden_size ",
       c.dim,
@@ -179,8 +210,7 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
   require(
       c.max_seq_len > 0, ErrorKind::kFormat, "config.json: max_position_embeddings must be > 0");
   // transformers < 5 writes rope_theta; 5.x writes rope_parameters {rope_theta, rope_type}.
-  // MixtralConfig.default_theta is 1e6; the other families' is 1e4.
-  c.rope_theta = detail::config_float(j, "rope_theta", type == "mixtral" ? 1e6f : 10000.0f);
+  c.rope_theta = detail::config_float(j, "rope_theta", defaults.rope_theta);
   if (auto const* rp = detail::member(j, "rope_parameters"); rp != nullptr) {
     require(rp->is_object(), ErrorKind::kFormat, "config.json: 'rope_parameters' is not an object");
     std::string const rope_type = detail::config_string(*rp, "rope_type", "default");
@@ -195,10 +225,10 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
     }
   }
   require(c.rope_theta > 0.0f, ErrorKind::kFormat, "config.json: rope_theta must be > 0");
-  // Mistral's and Mixtral's sliding window (null: full attention). Absent, MistralConfig
-  // defaults to 4096 and MixtralConfig to none. Other families have none.
+  // Mistral's and Mixtral's sliding window (null: full attention; absent: the family's
+  // default). Other families have none.
   bool const mistral_like = type == "mistral" || type == "mixtral";
-  int const window_default = type == "mistral" && !j.contains("sliding_window") ? 4096 : 0;
+  int const window_default = j.contains("sliding_window") ? 0 : defaults.sliding_window;
   c.sliding_window = mistral_like ? detail::config_int(j, "sliding_window", window_default) : 0;
   require(
       c.sliding_window >= 0,
@@ -221,13 +251,13 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
         "], got ",
         c.experts_per_token);
   }
-  c.norm_eps = detail::config_float(j, "rms_norm_eps", type == "mixtral" ? 1e-5f : 1e-6f);
+  c.norm_eps = detail::config_float(j, "rms_norm_eps", defaults.norm_eps);
   require(c.norm_eps >= 0.0f, ErrorKind::kFormat, "config.json: rms_norm_eps must be >= 0");
   c.rope = llama::RopeStyle::kRotateHalf;
-  c.tied_embeddings = detail::config_bool(j, "tie_word_embeddings", gemma);
+  c.tied_embeddings = detail::config_bool(j, "tie_word_embeddings", defaults.tied_embeddings);
   std::string act = detail::config_string(j, "hidden_activation", "");
   if (act.empty()) {
-    act = detail::config_string(j, "hidden_act", gemma ? "gelu_pytorch_tanh" : "silu");
+    act = detail::config_string(j, "hidden_act", defaults.hidden_act);
   }
   if (act == "silu" || act == "swish") {
     c.activation = GluKind::kSwiGlu;
@@ -241,8 +271,8 @@ inline llama::Config parse_hf_config(std::string_view json_text) {
         "' is not supported (silu, gelu_pytorch_tanh)");
   }
   c.embedding_scale = gemma ? static_cast<float>(std::sqrt(static_cast<double>(c.dim))) : 1.0f;
-  c.bos_id = detail::config_token_id(j, "bos_token_id", gemma ? 2 : 1);  // GemmaConfig: 2 / 1
-  c.eos_id = detail::config_token_id(j, "eos_token_id", gemma ? 1 : 2);
+  c.bos_id = detail::config_token_id(j, "bos_token_id", defaults.bos_id);
+  c.eos_id = detail::config_token_id(j, "eos_token_id", defaults.eos_id);
   require(
       detail::member(j, "rope_scaling") == nullptr,
       ErrorKind::kUnsupported,
